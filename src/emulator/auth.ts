@@ -1,0 +1,93 @@
+/**
+ * Admin authentication, as Okta answers it:
+ * - no `Authorization` header, or one that is neither `SSWS` nor `Bearer`: 403 E0000005 `Invalid session`
+ *   (Okta falls back to a browser session and finds none);
+ * - `SSWS <token>` with a wrong token, or a bearer token that is not a valid org access token: 401 E0000011;
+ * - a valid bearer token without the operation's scope: 403 with `WWW-Authenticate: Bearer …
+ *   error="insufficient_scope"` and no body (what Okta is observed to send).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { OAuthError, OktaApiError } from './errors.ts';
+import type { EmulatorRequest } from './http.ts';
+import type { Org } from './org.ts';
+
+export type Principal =
+  | { kind: 'ssws'; /** An opaque id for the token, as the System Log's `requestApiTokenId`. */ tokenId: string }
+  | { kind: 'bearer'; clientId: string; scopes: string[]; jti: string };
+
+interface AccessTokenClaims {
+  cid: string;
+  scp: string[];
+  jti: string;
+  exp: number;
+}
+
+/** Verified access tokens, so a busy events sender is not re-verified on every call; expiry is still checked. */
+const verified = new WeakMap<Org, Map<string, AccessTokenClaims>>();
+const CACHE_LIMIT = 1000;
+
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+async function verifyAccessToken(token: string, org: Org): Promise<AccessTokenClaims> {
+  let cache = verified.get(org);
+  if (!cache) verified.set(org, (cache = new Map()));
+  let claims = cache.get(token);
+  if (!claims) {
+    try {
+      const { payload } = await jwtVerify(token, org.keys.publicKey, {
+        algorithms: ['RS256'],
+        issuer: org.orgUrl,
+        audience: org.orgUrl,
+        currentDate: new Date(org.clock.now()),
+        requiredClaims: ['cid', 'scp', 'jti', 'exp'],
+      });
+      claims = payload as unknown as AccessTokenClaims;
+    } catch {
+      throw new OktaApiError('E0000011');
+    }
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(token, claims);
+  }
+  if (claims.exp * 1000 <= org.clock.now()) throw new OktaApiError('E0000011');
+  const app = org.store.apps.get(claims.cid);
+  // A token outlives neither its app's deletion nor its deactivation.
+  if (!app || app.status !== 'ACTIVE') throw new OktaApiError('E0000011');
+  return claims;
+}
+
+/**
+ * Authenticates an admin call that needs `scope` when made with an OAuth token. SSWS tokens carry the
+ * super admin's rights, so they pass every scope check.
+ */
+export async function authenticate(req: EmulatorRequest, org: Org, scope: string): Promise<Principal> {
+  const header = req.headers.authorization;
+  if (!header) throw new OktaApiError('E0000005');
+  const space = header.indexOf(' ');
+  const scheme = space === -1 ? header : header.slice(0, space);
+  const credential = space === -1 ? '' : header.slice(space + 1).trim();
+  if (scheme === 'SSWS') {
+    if (!credential || !sameSecret(credential, org.apiToken)) throw new OktaApiError('E0000011');
+    return { kind: 'ssws', tokenId: '00T' + createHash('sha256').update(org.apiToken).digest('base64url').slice(0, 17) };
+  }
+  if (scheme.toLowerCase() === 'bearer') {
+    if (!credential) throw new OktaApiError('E0000011');
+    const claims = await verifyAccessToken(credential, org);
+    if (!claims.scp.includes(scope)) throw insufficientScope(req, org, scope);
+    return { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti };
+  }
+  throw new OktaApiError('E0000005');
+}
+
+/** Okta's 403 for a token without the scope: the reason is in `WWW-Authenticate`, the body is empty. */
+export function insufficientScope(req: EmulatorRequest, org: Org, scope: string): OAuthError {
+  const description = 'The access token provided does not contain the required scopes.';
+  const challenge =
+    `Bearer authorization_uri="${org.orgUrl}/oauth2/v1/authorize", realm="${org.orgUrl}", scope="${scope}", ` +
+    `error="insufficient_scope", error_description="${description}", resource="${req.path}"`;
+  return new OAuthError('access_token_insufficient_scopes', { headers: { 'www-authenticate': challenge }, bodyless: true, detail: `needs ${scope}` });
+}

@@ -1,0 +1,191 @@
+/**
+ * The embedded Okta org. `buildEmulator()` makes the org and its HTTP handler without listening, so tests can
+ * listen on port 0 (fastify's build/listen split); `listen()` binds it, on loopback unless told otherwise.
+ *
+ * The emulator never imports the harness: it is a separate org, reached only over HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from './clock.ts';
+import { OktaApiError } from './errors.ts';
+import { errorReply, Router, sendReply, toEmulatorRequest, type Reply } from './http.ts';
+import { createOrgKeys } from './keys.ts';
+import type { Org, OrgSettings } from './org.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { OrgStore } from './store.ts';
+import { appsRoutes } from './apps.ts';
+import { clientsRoutes } from './clients.ts';
+import { riskEventsRoutes } from './risk-events.ts';
+import { riskProvidersRoutes } from './risk-providers.ts';
+import { systemLogRoutes } from './system-log.ts';
+import { tokenRoutes } from './token.ts';
+
+export { ManualClock, systemClock, type Clock } from './clock.ts';
+export type { OrgStore } from './store.ts';
+
+export interface EmulatorOptions {
+  /** The admin API token accepted as `Authorization: SSWS <token>`. Default: a fresh random token. */
+  apiToken?: string;
+  /**
+   * The org URL (no trailing slash): issuer and audience of tokens, base of links. Default: the address
+   * `listen()` binds, e.g. `http://127.0.0.1:41234`.
+   */
+  orgUrl?: string;
+  /** The org's clock. Default: the system clock. Tests pass a `ManualClock`. */
+  clock?: Clock;
+  /** Risk events calls per minute, per provider. Default: 3, the guide's figure. */
+  eventsRateLimit?: number;
+  /** Calls per minute on every other route (one bucket per method and path). Default: 600. */
+  managementRateLimit?: number;
+}
+
+export interface ListenOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default `127.0.0.1`: the emulator is reachable from this machine only. */
+  host?: string;
+}
+
+export interface Emulator {
+  readonly org: Org;
+  readonly server: Server;
+  readonly apiToken: string;
+  readonly clock: Clock;
+  readonly store: OrgStore;
+  /** The org URL; throws until it is known (given, or bound by `listen()`). */
+  readonly orgUrl: string;
+  /** The request handler, for mounting the org on a server of one's own. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Binds the server and resolves with the org URL. */
+  listen(options?: ListenOptions): Promise<string>;
+  close(): Promise<void>;
+  /** Back to a fresh org: state, rate-limit windows and replay caches. The API token and keys stay. */
+  reset(): void;
+}
+
+export const DEFAULT_EVENTS_RATE_LIMIT = 3;
+export const DEFAULT_MANAGEMENT_RATE_LIMIT = 600;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
+  return v;
+}
+
+export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const clock = options.clock ?? systemClock;
+  const settings: OrgSettings = {
+    eventsRateLimit: positiveInteger('eventsRateLimit', options.eventsRateLimit, DEFAULT_EVENTS_RATE_LIMIT),
+    managementRateLimit: positiveInteger('managementRateLimit', options.managementRateLimit, DEFAULT_MANAGEMENT_RATE_LIMIT),
+  };
+  if (options.orgUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.orgUrl)) {
+    throw new TypeError(`orgUrl must be a scheme and host with no path or trailing slash, got ${options.orgUrl}`);
+  }
+  const apiToken = options.apiToken ?? '00' + randomBytes(30).toString('base64url');
+  const keys = await createOrgKeys();
+  const store = new OrgStore(clock);
+  const rateLimits = new RateLimiter(clock);
+  let orgUrl = options.orgUrl;
+
+  const org: Org = {
+    store,
+    clock,
+    apiToken,
+    keys,
+    rateLimits,
+    settings,
+    get orgUrl(): string {
+      if (!orgUrl) throw new Error('The emulator has no org URL yet: pass orgUrl or call listen() first');
+      return orgUrl;
+    },
+  };
+
+  const router = new Router().add([
+    ...clientsRoutes,
+    ...appsRoutes,
+    ...tokenRoutes,
+    ...riskProvidersRoutes,
+    ...riskEventsRoutes,
+    ...systemLogRoutes,
+  ]);
+
+  async function dispatch(req: IncomingMessage): Promise<{ reply: Reply; requestId?: string }> {
+    let request;
+    try {
+      request = await toEmulatorRequest(req);
+    } catch (error) {
+      return { reply: errorReply(error) };
+    }
+    const found = router.match(request.method, request.path);
+    let reply: Reply;
+    if (!('route' in found)) {
+      reply =
+        found.allowed.length > 0
+          ? { ...errorReply(new OktaApiError('E0000022')), headers: { allow: [...new Set(found.allowed)].join(', ') } }
+          : errorReply(new OktaApiError('E0000008'));
+      return { reply, requestId: request.requestId };
+    }
+    request.params = found.params;
+    let limitHeaders: Record<string, string> = {};
+    try {
+      if (found.route.rateLimit !== 'handler') {
+        limitHeaders = rateLimits.charge(`${found.route.method} ${found.route.path}`, settings.managementRateLimit);
+      }
+      reply = await found.route.handler(request, org);
+    } catch (error) {
+      reply = errorReply(error);
+    }
+    reply.headers = { ...limitHeaders, ...reply.headers };
+    return { reply, requestId: request.requestId };
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    dispatch(req).then(
+      ({ reply, requestId }) => {
+        reply.headers = { ...reply.headers, 'x-okta-request-id': requestId ?? 'none' };
+        sendReply(res, reply, req.method === 'HEAD');
+      },
+      () => {
+        if (!res.headersSent) sendReply(res, errorReply(new Error('unexpected')));
+      },
+    );
+  }
+
+  const server = createServer({ keepAliveTimeout: 5000 }, handle);
+
+  return {
+    org,
+    server,
+    apiToken,
+    clock,
+    store,
+    get orgUrl() {
+      return org.orgUrl;
+    },
+    handle,
+    listen({ port = 0, host = '127.0.0.1' } = {}) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          orgUrl ??= `http://${shownHost}:${address.port}`;
+          resolve(orgUrl);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (!server.listening) return resolve();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+    reset() {
+      store.reset();
+      rateLimits.reset();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** What every handler is given: the org's state, clock, keys, limits and settings. */
+import type { Clock } from './clock.ts';
+import type { OrgKeys } from './keys.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { OrgStore } from './store.ts';
+
+export interface OrgSettings {
+  /** Risk events calls allowed per minute, per provider. */
+  eventsRateLimit: number;
+  /** Calls per minute allowed on every other route (one bucket per method and path). */
+  managementRateLimit: number;
+}
+
+export interface Org {
+  readonly store: OrgStore;
+  readonly clock: Clock;
+  /** The admin API token (`Authorization: SSWS <token>`). */
+  readonly apiToken: string;
+  /** `https://example.okta.com`-style base URL, no trailing slash; the issuer and audience of org tokens. */
+  readonly orgUrl: string;
+  readonly keys: OrgKeys;
+  readonly rateLimits: RateLimiter;
+  readonly settings: OrgSettings;
+}

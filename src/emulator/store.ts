@@ -1,0 +1,139 @@
+/**
+ * The org's state: everything a request can read or change. Handlers validate first and mutate last, so a
+ * rejected request never changes anything here.
+ */
+import type { Clock } from './clock.ts';
+import { isoNow } from './clock.ts';
+import { oktaId } from './ids.ts';
+
+/** A public JWK as the client registered it (Okta echoes `use: null` when it was not given). */
+export type StoredJwk = Record<string, unknown> & { kty: string; kid?: string | null };
+
+/** The client metadata that Dynamic Client Registration stores and echoes back. */
+export interface ClientMetadata {
+  client_name: string;
+  client_uri: string | null;
+  logo_uri: string | null;
+  redirect_uris: string[];
+  response_types: string[];
+  grant_types: string[];
+  token_endpoint_auth_method: string;
+  application_type: string;
+  jwks?: { keys: StoredJwk[] };
+  jwks_uri?: string;
+  [extra: string]: unknown;
+}
+
+/** An app registered through `/oauth2/v1/clients`: its `client_id` is the app id. */
+export interface AppRecord {
+  id: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  created: string;
+  lastUpdated: string;
+  /** `client_id_issued_at`, seconds since the epoch. */
+  issuedAt: number;
+  metadata: ClientMetadata;
+}
+
+/** A scope grant (`OAuth2ScopeConsentGrant`). */
+export interface GrantRecord {
+  id: string;
+  appId: string;
+  issuer: string;
+  scopeId: string;
+  status: 'ACTIVE';
+  source: 'ADMIN';
+  created: string;
+  lastUpdated: string;
+  createdBy: { id: string; type: string };
+}
+
+export type RiskProviderAction = 'none' | 'log_only' | 'enforce_and_log';
+
+export interface RiskProviderRecord {
+  id: string;
+  name: string;
+  clientId: string;
+  action: RiskProviderAction;
+  created: string;
+  lastUpdated: string;
+}
+
+/** A System Log event, already in `LogEvent` shape; `seq` orders events persisted in the same millisecond. */
+export interface LogEventRecord {
+  seq: number;
+  /** When the event was persisted (milliseconds); polling queries filter on it. */
+  persistedAt: number;
+  event: Record<string, unknown> & { uuid: string; published: string; eventType: string };
+}
+
+/** One risk event subject as the org consumed it, for tests that count what arrived. */
+export interface ConsumedSignal {
+  providerId: string;
+  ip: string;
+  riskLevel: string;
+  message?: string;
+  timestamp?: string;
+  expiresAt?: string;
+}
+
+/** The super admin who owns the API token. */
+export const ADMIN_USER = {
+  id: '00uadminEmulator0001',
+  type: 'User',
+  alternateId: 'admin@example.com',
+  displayName: 'Emulator Admin',
+} as const;
+
+export class OrgStore {
+  readonly apps = new Map<string, AppRecord>();
+  readonly grants = new Map<string, GrantRecord>();
+  readonly providers = new Map<string, RiskProviderRecord>();
+  readonly logs: LogEventRecord[] = [];
+  /** Every risk signal accepted, in order. */
+  readonly signals: ConsumedSignal[] = [];
+  /** Client-assertion `jti`s seen, with the assertion's expiry (ms) so they can be forgotten afterwards. */
+  readonly usedJtis = new Map<string, number>();
+  #logSeq = 0;
+  readonly #clock: Clock;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.seed();
+  }
+
+  /** Back to a fresh org: one default risk provider, nothing else. */
+  reset(): void {
+    this.apps.clear();
+    this.grants.clear();
+    this.providers.clear();
+    this.logs.length = 0;
+    this.signals.length = 0;
+    this.usedJtis.clear();
+    this.#logSeq = 0;
+    this.seed();
+  }
+
+  nextLogSeq(): number {
+    return ++this.#logSeq;
+  }
+
+  /**
+   * A JSON copy of the configuration an org admin would compare before and after a run: apps, grants and
+   * providers, field for field. (Logs and consumed signals are history, not configuration.)
+   */
+  snapshot(): { apps: AppRecord[]; grants: GrantRecord[]; providers: RiskProviderRecord[] } {
+    return structuredClone({
+      apps: [...this.apps.values()],
+      grants: [...this.grants.values()],
+      providers: [...this.providers.values()],
+    });
+  }
+
+  /** The default provider, shaped as the guide shows it: name `"Default "`, clientId the string `"null"`. */
+  private seed(): void {
+    const now = isoNow(this.#clock);
+    const id = oktaId('rkp');
+    this.providers.set(id, { id, name: 'Default ', clientId: 'null', action: 'log_only', created: now, lastUpdated: now });
+  }
+}
