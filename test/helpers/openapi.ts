@@ -1,0 +1,72 @@
+/**
+ * Validates emulator responses against Okta's own OpenAPI documents (the subset in
+ * `test/fixtures/okta-openapi-subset.json`, extracted by `scripts/extract-reference.ts`).
+ *
+ * OpenAPI 3.0 schemas are JSON Schema with a few differences; the two that matter here are converted:
+ * `nullable: true` becomes a `null` type, and `discriminator` (which ajv would enforce more strictly than
+ * OpenAPI does) is dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+import formats from 'ajv-formats';
+
+// ajv-formats is CommonJS with a default export; under NodeNext the callable is `.default`.
+const addFormats = formats.default;
+
+type Spec = 'management' | 'oauth';
+
+const subset = JSON.parse(readFileSync(new URL('../fixtures/okta-openapi-subset.json', import.meta.url), 'utf8')) as Record<
+  Spec,
+  { paths: Record<string, Record<string, any>>; components: Record<string, Record<string, any>> }
+>;
+
+function convert(node: any, spec: Spec): any {
+  if (Array.isArray(node)) return node.map((n) => convert(n, spec));
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, any> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'discriminator' || key === 'example' || key === 'examples' || key === 'x-enumDescriptions') continue;
+    if (key === '$ref' && typeof value === 'string') out.$ref = `${spec}${value}`;
+    else out[key] = convert(value, spec);
+  }
+  if (node.nullable === true) {
+    delete out.nullable;
+    if (typeof out.type === 'string') out.type = [out.type, 'null'];
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  }
+  return out;
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
+addFormats(ajv);
+for (const spec of ['management', 'oauth'] as const) {
+  ajv.addSchema({ $id: spec, components: convert(subset[spec].components, spec) });
+}
+
+const cache = new Map<string, ValidateFunction>();
+
+/**
+ * Throws with ajv's errors when `body` is not a valid `status` response of `method path` in Okta's spec.
+ * `path` is the spec's template, e.g. `/api/v1/risk/providers/{riskProviderId}`.
+ */
+export function assertMatchesSpec(spec: Spec, method: string, path: string, status: number, body: unknown): void {
+  const key = `${spec} ${method} ${path} ${status}`;
+  let validate = cache.get(key);
+  if (!validate) {
+    const operation = subset[spec].paths[path]?.[method.toLowerCase()];
+    if (!operation) throw new Error(`the spec subset has no ${method} ${path}; add it to scripts/extract-reference.ts`);
+    let response = operation.responses[String(status)];
+    if (!response) throw new Error(`Okta's spec documents no ${status} for ${method} ${path}`);
+    if (response.$ref) response = subset[spec].components.responses?.[response.$ref.split('/').pop()];
+    const schema = response?.content?.['application/json']?.schema;
+    if (!schema) {
+      if (body !== undefined && body !== '') throw new Error(`${method} ${path} ${status} has no body in the spec, got one`);
+      return;
+    }
+    validate = ajv.compile(convert(schema, spec));
+    cache.set(key, validate);
+  }
+  if (!validate!(body)) {
+    throw new Error(`${method} ${path} ${status} does not match Okta's spec: ${ajv.errorsText(validate!.errors)}\n${JSON.stringify(body, null, 1).slice(0, 2000)}`);
+  }
+}
