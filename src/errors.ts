@@ -1,0 +1,78 @@
+/**
+ * The harness's error catalog (jose's `util/errors.ts` idea): every error a user can cause or meet has a
+ * stable `code`, names the setting at fault, says how to fix it, and maps to one exit code.
+ *
+ * Programmer misuse throws `TypeError` instead; it is a bug, not input.
+ */
+
+/** Process exit codes, documented in the README. */
+export const EXIT_CODES = {
+  /** Every assertion passed. */
+  passed: 0,
+  /** The run completed and at least one assertion failed. */
+  assertionsFailed: 1,
+  /** Bad input or configuration: nothing was created on the org. */
+  badInput: 2,
+  /** The run broke part way (the org stopped answering, Newman crashed); teardown was attempted. */
+  runBroken: 3,
+  /** Interrupted by Ctrl-C (128 + SIGINT). */
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+export type HarnessErrorCode =
+  | 'ERR_SETTING_MISSING'
+  | 'ERR_SETTING_INVALID'
+  | 'ERR_ORG_URL_INVALID'
+  | 'ERR_ORG_UNREACHABLE'
+  | 'ERR_API_TOKEN_REJECTED'
+  | 'ERR_KEY_INVALID'
+  | 'ERR_EVENTS_INVALID'
+  | 'ERR_FILE_UNREADABLE'
+  | 'ERR_PROVIDER_IN_USE'
+  | 'ERR_NO_PROVIDER_SLOT'
+  | 'ERR_STATE_INVALID'
+  | 'ERR_RUN_BROKEN'
+  | 'ERR_INTERRUPTED';
+
+const EXIT_BY_CODE: Record<HarnessErrorCode, ExitCode> = {
+  ERR_SETTING_MISSING: EXIT_CODES.badInput,
+  ERR_SETTING_INVALID: EXIT_CODES.badInput,
+  ERR_ORG_URL_INVALID: EXIT_CODES.badInput,
+  ERR_ORG_UNREACHABLE: EXIT_CODES.badInput,
+  ERR_API_TOKEN_REJECTED: EXIT_CODES.badInput,
+  ERR_KEY_INVALID: EXIT_CODES.badInput,
+  ERR_EVENTS_INVALID: EXIT_CODES.badInput,
+  ERR_FILE_UNREADABLE: EXIT_CODES.badInput,
+  ERR_PROVIDER_IN_USE: EXIT_CODES.badInput,
+  ERR_NO_PROVIDER_SLOT: EXIT_CODES.badInput,
+  ERR_STATE_INVALID: EXIT_CODES.badInput,
+  ERR_RUN_BROKEN: EXIT_CODES.runBroken,
+  ERR_INTERRUPTED: EXIT_CODES.interrupted,
+};
+
+export class HarnessError extends Error {
+  readonly code: HarnessErrorCode;
+  /** The setting at fault, as the user spells it (`--org-url` / `OKTA_CLIENT_ORGURL`), when there is one. */
+  readonly setting: string | undefined;
+  /** What to do about it, one sentence. */
+  readonly fix: string | undefined;
+  readonly exitCode: ExitCode;
+
+  constructor(code: HarnessErrorCode, message: string, options: { setting?: string; fix?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HarnessError';
+    this.code = code;
+    this.setting = options.setting;
+    this.fix = options.fix;
+    this.exitCode = EXIT_BY_CODE[code];
+  }
+
+  /** The one-paragraph text a person sees: what is wrong, with which setting, and how to fix it. */
+  describe(): string {
+    const parts = [this.message];
+    if (this.fix) parts.push(`Fix: ${this.fix}`);
+    return parts.join('\n');
+  }
+}
