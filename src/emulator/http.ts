@@ -60,10 +60,15 @@ export class Router {
   add(routes: Route[]): this {
     for (const route of routes) {
       const names: string[] = [];
-      const source = route.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
-        names.push(name);
-        return '([^/]+)';
-      });
+      // Escape the literal parts (the dot of /.well-known), then turn :name segments into captures.
+      const source = route.path
+        .split(/(:[A-Za-z]+)/)
+        .map((part) => {
+          if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          names.push(part.slice(1));
+          return '([^/]+)';
+        })
+        .join('');
       this.#routes.push({ ...route, pattern: new RegExp(`^${source}/?$`), names });
     }
     return this;
