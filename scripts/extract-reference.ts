@@ -4,7 +4,8 @@
  *
  * - `test/fixtures/okta-openapi-subset.json`: the operations the emulator serves, with every component
  *   schema they reference (transitively), from the management spec 2025.08.0 and the OAuth spec 2026.06.3;
- * - `test/fixtures/catalogs/*.json`: Okta's management and OAuth error catalogs, verbatim.
+ * - `test/fixtures/catalogs/*.json`: Okta's management and OAuth error catalogs, verbatim, and the event-type
+ *   ids of the System Log catalog 2025.06.1 (the last that lists `security.risk.signal.consume`).
  *
  * Run: `npx tsx scripts/extract-reference.ts [path/to/shared/reference]`
  */
@@ -93,4 +94,10 @@ writeFileSync(join(out, 'okta-openapi-subset.json'), JSON.stringify(subset, null
 for (const catalog of ['error-codes.json', 'oauth2-error-codes.json']) {
   copyFileSync(join(reference, 'catalogs', catalog), join(out, 'catalogs', catalog));
 }
+const eventTypes = JSON.parse(readFileSync(join(reference, 'catalogs/event-types-2025.06.1.json'), 'utf8')) as {
+  release: string;
+  versions: Array<{ eventTypes: Array<{ id: string }> }>;
+};
+const ids = [...new Set(eventTypes.versions.flatMap((v) => v.eventTypes.map((t) => t.id)))].sort();
+writeFileSync(join(out, 'catalogs', 'event-type-ids.json'), JSON.stringify({ release: eventTypes.release, ids }, null, 1) + '\n');
 console.log(`wrote ${out}/okta-openapi-subset.json and catalogs/`);

@@ -48,6 +48,20 @@ export function actorFor(principal: Principal | undefined, org: Org): LogActor {
   return { ...ADMIN_USER, detailEntry: null };
 }
 
+/**
+ * Drops `null` members, recursively. Okta's System Log docs say most members may be null, but its OpenAPI
+ * declares them non-nullable; leaving them out satisfies both readings.
+ */
+function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutNulls) as T;
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  ) as T;
+}
+
 export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, principal?: Principal): void {
   const published = isoNow(org.clock);
   const userAgent = String(req.headers['user-agent'] ?? 'UNKNOWN');
@@ -55,7 +69,7 @@ export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, pri
   org.store.logs.push({
     seq: org.store.nextLogSeq(),
     persistedAt: org.clock.now(),
-    event: {
+    event: withoutNulls({
       uuid: randomUUID(),
       published,
       eventType: input.eventType,
@@ -95,6 +109,6 @@ export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, pri
         },
       },
       request: { ipChain: [{ ip: req.ip, geographicalContext: null, version: ipVersion, source: null }] },
-    },
+    }),
   });
 }

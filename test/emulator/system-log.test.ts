@@ -170,6 +170,7 @@ describe('System Log API: GET /api/v1/logs', () => {
       expect(res.status).to.equal(200);
       expect(res.body).to.have.length(1);
       expect(res.body[0]).to.include({ eventType: 'security.risk.signal.consume', published: iso(START) });
+      assertMatchesSpec('management', 'GET', '/api/v1/logs', 200, res.body);
     });
 
     it('always sends a self link to the query as sent', async () => {
