@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { OktaApiError } from './errors.ts';
 import { errorReply, Router, sendReply, toEmulatorRequest, type Reply } from './http.ts';
+import { Faults, type FaultOptions } from './faults.ts';
 import { createOrgKeys } from './keys.ts';
 import type { Org, OrgSettings } from './org.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -22,6 +23,7 @@ import { systemLogRoutes } from './system-log.ts';
 import { tokenRoutes } from './token.ts';
 
 export { ManualClock, systemClock, type Clock } from './clock.ts';
+export { seededRandom, type FaultOptions } from './faults.ts';
 export type { OrgStore } from './store.ts';
 
 export interface EmulatorOptions {
@@ -38,6 +40,8 @@ export interface EmulatorOptions {
   eventsRateLimit?: number;
   /** Calls per minute on every other route (one bucket per method and path). Default: 600. */
   managementRateLimit?: number;
+  /** Injected faults (latency, 500s, dropped connections, 429 storms). Default: none. */
+  faults?: FaultOptions;
 }
 
 export interface ListenOptions {
@@ -62,6 +66,8 @@ export interface Emulator {
   close(): Promise<void>;
   /** Back to a fresh org: state, rate-limit windows and replay caches. The API token and keys stay. */
   reset(): void;
+  /** The injected faults and how many of each were dealt. */
+  readonly faults: Faults;
 }
 
 export const DEFAULT_EVENTS_RATE_LIMIT = 3;
@@ -87,6 +93,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
   const store = new OrgStore(clock);
   const rateLimits = new RateLimiter(clock);
   let orgUrl = options.orgUrl;
+  const faults = new Faults(options.faults);
 
   const org: Org = {
     store,
@@ -110,7 +117,9 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...systemLogRoutes,
   ]);
 
-  async function dispatch(req: IncomingMessage): Promise<{ reply: Reply; requestId?: string }> {
+  type Outcome = { reply: Reply; requestId?: string; drop?: boolean };
+
+  async function dispatch(req: IncomingMessage): Promise<Outcome> {
     let request;
     try {
       request = await toEmulatorRequest(req);
@@ -118,6 +127,13 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
       return { reply: errorReply(error) };
     }
     const found = router.match(request.method, request.path);
+    const faulty = faults.applies(request.method, 'route' in found ? found.route.path : undefined, request.path);
+    if (faulty && faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    const fault = faulty ? faults.draw() : 'none';
+    if (fault === 'rate-limit') {
+      return { reply: errorReply(new OktaApiError('E0000047', { headers: Faults.stormHeaders(clock, settings.managementRateLimit) })), requestId: request.requestId };
+    }
+    if (fault === 'error') return { reply: errorReply(new Error('injected fault')), requestId: request.requestId };
     let reply: Reply;
     if (!('route' in found)) {
       reply =
@@ -137,12 +153,14 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
       reply = errorReply(error);
     }
     reply.headers = { ...limitHeaders, ...reply.headers };
-    return { reply, requestId: request.requestId };
+    return { reply, requestId: request.requestId, drop: fault === 'drop' };
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     dispatch(req).then(
-      ({ reply, requestId }) => {
+      ({ reply, requestId, drop }) => {
+        // The org acted; the answer is lost on the way back.
+        if (drop) return void req.socket.destroy();
         reply.headers = { ...reply.headers, 'x-okta-request-id': requestId ?? 'none' };
         sendReply(res, reply, req.method === 'HEAD');
       },
@@ -157,6 +175,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     org,
     server,
+    faults,
     apiToken,
     clock,
     store,

@@ -55,3 +55,47 @@ export async function call<T = any>(org: TestOrg, method: string, path: string, 
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined, text };
 }
+
+/** Everything the org's clients sent and received, for tests that hunt for leaked secrets. */
+export interface Tap {
+  requests: string[];
+  responses: string[];
+}
+
+/**
+ * An org whose traffic is recorded: a server of the test's own that hands every request to the emulator's
+ * handler and keeps copies of the bodies going in and out.
+ */
+export async function startTappedOrg(options: EmulatorOptions = {}): Promise<TestOrg & { tap: Tap }> {
+  const { createServer } = await import('node:http');
+  const tap: Tap = { requests: [], responses: [] };
+  let handle: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => tap.requests.push(Buffer.concat(chunks).toString('utf8') + ' ' + (req.headers.authorization ?? '')));
+    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+    res.end = ((...args: unknown[]) => {
+      if (typeof args[0] === 'string' || Buffer.isBuffer(args[0])) tap.responses.push(String(args[0]));
+      return end(...args);
+    }) as typeof res.end;
+    handle!(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  const clock = new ManualClock(START);
+  const emulator = await buildEmulator({ clock, orgUrl: url, ...options });
+  handle = emulator.handle;
+  return {
+    emulator,
+    clock,
+    url,
+    apiToken: emulator.apiToken,
+    tap,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

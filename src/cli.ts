@@ -1,0 +1,62 @@
+/**
+ * The `okta-risk` command line: the list of commands, nothing else. Each command module parses its flags and
+ * calls the library; the exit code is set here, once.
+ */
+import { pathToFileURL } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { makeAssertionCommand } from './commands/assertion.ts';
+import { makeCleanupCommand } from './commands/cleanup.ts';
+import { EXIT_CODES, type CommandContext } from './commands/context.ts';
+import { makeEmulatorCommand } from './commands/emulator.ts';
+import { makeEnvCommand } from './commands/env.ts';
+import { makeKeysCommand } from './commands/keys.ts';
+import { makeVerifyCommand } from './commands/verify.ts';
+
+export function buildCli(args: string[], ctx: CommandContext, overrides: { verify?: Parameters<typeof makeVerifyCommand>[1] } = {}): Argv {
+  return yargs(args)
+    .scriptName('okta-risk')
+    .usage('$0 <command> [options]\n\nSet up and verify an Okta org\'s third-party risk provider integration, end to end.')
+    .command(makeVerifyCommand(ctx, overrides.verify) as never)
+    .command(makeKeysCommand(ctx) as never)
+    .command(makeAssertionCommand(ctx) as never)
+    .command(makeEnvCommand(ctx) as never)
+    .command(makeEmulatorCommand(ctx) as never)
+    .command(makeCleanupCommand(ctx) as never)
+    .demandCommand(1, 'Name a command; `okta-risk verify` runs the whole flow.')
+    .strict()
+    .recommendCommands()
+    .epilogue('Exit codes: 0 passed, 1 assertions failed, 2 bad input or configuration, 3 the run broke, 130 interrupted.')
+    .fail((message, error, y) => {
+      if (error) throw error;
+      ctx.err.write(`${y.help() && ''}Error: ${message}\nRun with --help for the options.\n`);
+      ctx.exitCode = EXIT_CODES.badInput;
+    })
+    .help()
+    .wrap(Math.min(110, process.stdout.columns || 110));
+}
+
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nInterrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT_CODES.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx: CommandContext = { cwd: process.cwd(), env: process.env, out: process.stdout, err: process.stderr, exitCode: EXIT_CODES.passed, signal: controller.signal };
+  await buildCli(hideBin(process.argv), ctx).parseAsync();
+  process.exitCode = ctx.exitCode;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv[1]?.endsWith('bin/okta-risk.js')) {
+  await main();
+}

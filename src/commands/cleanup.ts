@@ -1,0 +1,55 @@
+/** `okta-risk cleanup`: undo, from the state file, what an interrupted run left on the org. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULTS, resolveTarget } from '../config/settings.ts';
+import { EXIT_CODES, HarnessError } from '../errors.ts';
+import { undoJournal } from '../org/cleanup.ts';
+import { OrgClient } from '../org/org-client.ts';
+import { Journal, journalPath } from '../state/journal.ts';
+import { reportError, type CommandContext } from './context.ts';
+import { toVerifyFlags, verifyOptions, type VerifyArgs } from './verify.ts';
+
+export interface CleanupArgs extends VerifyArgs {
+  state?: string;
+}
+
+export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, CleanupArgs> {
+  return {
+    command: 'cleanup',
+    describe: 'Undo what an interrupted verify run left on the org (safe to run twice)',
+    builder: (yargs) =>
+      verifyOptions(yargs)
+        .option('state', { type: 'string', describe: 'The state file to undo. [default: the org\'s file under --work-dir/state/]' })
+        .option('work-dir', { type: 'string', describe: `Where state files are. [default: ${DEFAULTS.workDir}]` })
+        .example('$0 cleanup', 'Undo what the last interrupted run against OKTA_CLIENT_ORGURL left behind')
+        .example('$0 cleanup --state .runs/<run>/state.json --org-url http://127.0.0.1:8787 --api-token …', 'Undo a kept run against a standalone emulator') as Argv<CleanupArgs>,
+    handler: async (argv) => {
+      try {
+        const target = resolveTarget({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
+        if (target.kind !== 'org') {
+          throw new HarnessError('ERR_SETTING_MISSING', 'cleanup needs an org: the embedded emulator of a finished run is gone, and with it everything the run made.', {
+            setting: '--org-url',
+            fix: 'set --org-url and --api-token (or OKTA_CLIENT_ORGURL and OKTA_CLIENT_TOKEN) to the org the interrupted run used.',
+          });
+        }
+        const statePath = argv.state ? resolve(ctx.cwd, argv.state) : journalPath(resolve(ctx.cwd, argv['work-dir'] ?? DEFAULTS.workDir), target.orgUrl);
+        if (!argv.state && !existsSync(statePath)) {
+          ctx.out.write(`Nothing to clean up: no state file for ${target.orgUrl} (${statePath}).\n`);
+          ctx.exitCode = EXIT_CODES.passed;
+          return;
+        }
+        const journal = Journal.open(statePath, target.orgUrl);
+        const org = new OrgClient({ orgUrl: target.orgUrl, apiToken: target.apiToken });
+        await org.assertReachable('--org-url (OKTA_CLIENT_ORGURL)');
+        ctx.out.write(`Cleaning up run ${journal.data.runId} on ${target.orgUrl} (state: ${statePath})\n`);
+        const report = await undoJournal(journal, org, (a) => ctx.out.write(`  ${a.step}: ${a.outcome} (${a.detail})\n`));
+        if (report.actions.length === 0) ctx.out.write('  nothing was left to undo\n');
+        ctx.out.write(report.complete ? 'Done: the org is as the run found it; the state file is removed.\n' : 'Not everything could be undone; the state file is kept. Run cleanup again, or fix the failures above by hand.\n');
+        ctx.exitCode = report.complete ? EXIT_CODES.passed : EXIT_CODES.assertionsFailed;
+      } catch (error) {
+        reportError(ctx, error);
+      }
+    },
+  };
+}

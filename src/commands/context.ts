@@ -1,0 +1,32 @@
+/**
+ * What every command handler is given. Handlers never call `process.exit()`: they record an exit code here and
+ * `cli.ts` sets it once, so tests can parse arguments and run handlers in process.
+ */
+import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
+
+export interface CommandContext {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  /** The exit code the process will end with. */
+  exitCode: ExitCode;
+  /** Ends when the user presses Ctrl-C (or the process gets SIGTERM). */
+  signal: AbortSignal;
+}
+
+/** Reports a HarnessError the one way the CLI reports errors, and records its exit code. */
+export function reportError(ctx: CommandContext, error: unknown): void {
+  if (error instanceof HarnessError) {
+    ctx.err.write(`Error [${error.code}]: ${error.describe()}\n`);
+    ctx.exitCode = error.exitCode;
+    return;
+  }
+  throw error;
+}
+
+export function setExit(ctx: CommandContext, code: ExitCode): void {
+  ctx.exitCode = code;
+}
+
+export { EXIT_CODES };

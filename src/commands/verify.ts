@@ -1,0 +1,87 @@
+/** `okta-risk verify`: parse, call `verify()`, print the summary, map to an exit code. */
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULTS, ENV_VARS, REPORTERS, RISK_ACTIONS, resolveVerifySettings, type VerifyFlags } from '../config/settings.ts';
+import { formatSummary } from '../run/summary.ts';
+import { verify } from '../run/verify.ts';
+import { reportError, type CommandContext } from './context.ts';
+
+export interface VerifyArgs {
+  'org-url'?: string;
+  'api-token'?: string;
+  emulator?: boolean;
+  'provider-name'?: string;
+  'provider-id'?: string;
+  action?: string;
+  events?: string;
+  key?: string;
+  reporters?: string[];
+  'reports-dir'?: string;
+  'work-dir'?: string;
+  'env-file'?: string;
+  keep?: boolean;
+  force?: boolean;
+  'events-rate-limit'?: number;
+}
+
+/** The flags as the settings module takes them (unset flags stay undefined, so lower layers can fill them). */
+export function toVerifyFlags(argv: VerifyArgs): VerifyFlags {
+  return {
+    orgUrl: argv['org-url'],
+    apiToken: argv['api-token'],
+    emulator: argv.emulator,
+    providerName: argv['provider-name'],
+    providerId: argv['provider-id'],
+    action: argv.action,
+    events: argv.events,
+    key: argv.key,
+    reporters: argv.reporters?.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+    reportsDir: argv['reports-dir'],
+    workDir: argv['work-dir'],
+    envFile: argv['env-file'],
+    keep: argv.keep,
+    force: argv.force,
+    eventsRateLimit: argv['events-rate-limit'],
+  };
+}
+
+export function verifyOptions<T>(yargs: Argv<T>): Argv<T & VerifyArgs> {
+  return yargs
+    .option('org-url', { type: 'string', describe: `The org URL, e.g. https://dev-123456.okta.com [env ${ENV_VARS.orgUrl}]. Unset: the embedded emulator.` })
+    .option('api-token', { type: 'string', describe: `An API token of a super admin of that org [env ${ENV_VARS.apiToken}].` })
+    .option('emulator', { type: 'boolean', describe: 'Use the embedded Okta org emulator even when an org is configured.' })
+    .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` }) as Argv<T & VerifyArgs>;
+}
+
+export function makeVerifyCommand(ctx: CommandContext, run: typeof verify = verify): CommandModule<object, VerifyArgs> {
+  return {
+    command: 'verify',
+    describe: "Set up the org's risk provider integration as Okta's guide does, test it, and tear it down",
+    builder: (yargs) =>
+      verifyOptions(yargs)
+        .option('provider-name', { type: 'string', describe: `The provider and service app name. [default: "${DEFAULTS.providerName}"]` })
+        .option('provider-id', { type: 'string', describe: 'Update this risk provider instead of the free default one.' })
+        .option('action', { type: 'string', choices: [...RISK_ACTIONS], describe: `The provider action to set. [default: ${DEFAULTS.action}]` })
+        .option('events', { type: 'string', describe: "A JSON file of risk events to send. [default: the guide's sample payload]" })
+        .option('key', { type: 'string', describe: 'A private key (JWK, JWKS or PKCS#8 PEM) for the service app. [default: a fresh RSA 2048 key]' })
+        .option('reporters', { type: 'array', string: true, describe: `Reporters, from ${REPORTERS.join(', ')}. [default: all]` })
+        .option('reports-dir', { type: 'string', describe: `Where reports go, one folder per run. [default: ${DEFAULTS.reportsDir}]` })
+        .option('work-dir', { type: 'string', describe: `Where run secrets and state files go (git-ignored). [default: ${DEFAULTS.workDir}]` })
+        .option('keep', { type: 'boolean', describe: 'Leave the app, grant and provider change in place for manual testing in Postman.' })
+        .option('force', { type: 'boolean', describe: 'Borrow a provider that another client is linked to (restored at teardown).' })
+        .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute. [default: ${DEFAULTS.eventsRateLimit}]` })
+        .example('$0 verify', 'Run the whole flow against the embedded emulator')
+        .example('OKTA_CLIENT_ORGURL=https://dev-123456.okta.com OKTA_CLIENT_TOKEN=… $0 verify', 'Run it against a real org')
+        .example('$0 verify --action log_only --events events.json --reporters cli junit', 'Send your own events, log only, JUnit for CI')
+        .example('$0 verify --keep', 'Leave everything provisioned and write a Postman environment for it') as Argv<VerifyArgs>,
+    handler: async (argv) => {
+      try {
+        const settings = resolveVerifySettings({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
+        const result = await run({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
+        ctx.out.write(formatSummary(result, ctx.cwd));
+        ctx.exitCode = result.exitCode;
+      } catch (error) {
+        reportError(ctx, error);
+      }
+    },
+  };
+}

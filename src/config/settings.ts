@@ -1,0 +1,199 @@
+/**
+ * Every setting verify reads, its default, and where it may come from — in one place (newman's
+ * `lib/config` idea). Validated once, here, before anything touches an org.
+ *
+ * Layering, lowest to highest: built-in defaults < the `.env` file < environment variables < command-line
+ * flags. A setting given at a higher layer replaces the lower ones whole.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { HarnessError } from '../errors.ts';
+import { assertNoStrayCharacters, checkApiToken, checkOrgUrl } from './org-url.ts';
+
+export const RISK_ACTIONS = ['none', 'log_only', 'enforce_and_log'] as const;
+export type RiskAction = (typeof RISK_ACTIONS)[number];
+
+/** Reporters that can be asked for. Newman's `json` reporter is not offered: it cannot redact secrets. */
+export const REPORTERS = ['cli', 'junit', 'htmlextra'] as const;
+export type ReporterName = (typeof REPORTERS)[number];
+
+export const DEFAULTS = {
+  /** The guide's example name. */
+  providerName: 'Risk Provider Example',
+  /** The guide's action. */
+  action: 'enforce_and_log' as RiskAction,
+  reporters: [...REPORTERS] as ReporterName[],
+  reportsDir: 'reports',
+  /** Where secrets of a run live (git-ignored, 0700): rendered environments, keys, the state journal. */
+  workDir: '.runs',
+  envFile: '.env',
+  /** Calls a minute the embedded emulator allows on the events endpoint (the guide's figure). */
+  eventsRateLimit: 3,
+  /** The System Log check: how many times to ask, and how long to wait between asks. */
+  logPollAttempts: 10,
+  logPollIntervalMs: 1000,
+} as const;
+
+/** Okta's SDK variable names, so one `.env` serves the SDKs and this tool. */
+export const ENV_VARS = { orgUrl: 'OKTA_CLIENT_ORGURL', apiToken: 'OKTA_CLIENT_TOKEN' } as const;
+
+/** What the command line can say; every field optional. */
+export interface VerifyFlags {
+  orgUrl?: string;
+  apiToken?: string;
+  emulator?: boolean;
+  providerName?: string;
+  providerId?: string;
+  action?: string;
+  events?: string;
+  key?: string;
+  reporters?: string[];
+  reportsDir?: string;
+  workDir?: string;
+  envFile?: string;
+  keep?: boolean;
+  force?: boolean;
+  eventsRateLimit?: number;
+}
+
+export type Target = { kind: 'emulator' } | { kind: 'org'; orgUrl: string; apiToken: string };
+
+export interface VerifySettings {
+  target: Target;
+  providerName: string;
+  /** Update this provider rather than choosing one. */
+  providerId?: string;
+  action: RiskAction;
+  /** A JSON file of risk events; absent means the guide's sample payload. */
+  eventsFile?: string;
+  /** A key file; absent means a fresh RSA 2048 key pair. */
+  keyFile?: string;
+  reporters: ReporterName[];
+  reportsDir: string;
+  workDir: string;
+  keep: boolean;
+  force: boolean;
+  eventsRateLimit: number;
+}
+
+export interface SettingsSources {
+  flags: VerifyFlags;
+  /** Usually `process.env`. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+interface Layered {
+  value: string;
+  /** How the user spells where it came from, for messages. */
+  from: string;
+}
+
+function readEnvFile(path: string, explicit: boolean): Record<string, string> {
+  if (!existsSync(path)) {
+    if (!explicit) return {};
+    throw new HarnessError('ERR_FILE_UNREADABLE', `--env-file ${path} does not exist.`, {
+      setting: '--env-file',
+      fix: 'point --env-file at an existing file, or leave it out to read ./.env when there is one.',
+    });
+  }
+  const parsed = parseEnv(readFileSync(path, 'utf8'));
+  return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function layer(flag: string | undefined, flagName: string, envName: string, env: Record<string, string | undefined>, file: Record<string, string>, fileName: string): Layered | undefined {
+  if (flag !== undefined) return { value: flag, from: flagName };
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: envName };
+  const fromFile = file[envName];
+  if (fromFile !== undefined && fromFile !== '') return { value: fromFile, from: `${envName} in ${fileName}` };
+  return undefined;
+}
+
+function checkProviderName(name: string, setting: string): string {
+  assertNoStrayCharacters(name, setting);
+  // The name goes into JSON request bodies of the shared collection verbatim, as the guide has it.
+  if (name.length < 1 || name.length > 50 || /["\\\u0000-\u001f\u007f]/.test(name)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `${setting} must be 1 to 50 characters with no quotes, backslashes or control characters (Okta's limit is 50).`, {
+      setting,
+      fix: `choose a name such as "Risk Provider Example".`,
+    });
+  }
+  return name;
+}
+
+/**
+ * Where to run: the embedded emulator, or the org named by `--org-url` / `OKTA_CLIENT_ORGURL` with the token of
+ * `--api-token` / `OKTA_CLIENT_TOKEN` (flags, then the environment, then the `.env` file).
+ */
+export function resolveTarget({ flags, env, cwd }: SettingsSources): Target {
+  const envFileName = flags.envFile ?? DEFAULTS.envFile;
+  const file = readEnvFile(resolve(cwd, envFileName), flags.envFile !== undefined);
+  const orgUrl = layer(flags.orgUrl, '--org-url', ENV_VARS.orgUrl, env, file, envFileName);
+  const apiToken = layer(flags.apiToken, '--api-token', ENV_VARS.apiToken, env, file, envFileName);
+  if (flags.emulator || (!orgUrl && !apiToken)) return { kind: 'emulator' };
+  if (!orgUrl) {
+    throw new HarnessError('ERR_SETTING_MISSING', `An API token is set (${apiToken!.from}) but no org URL.`, {
+      setting: '--org-url',
+      fix: `set --org-url or ${ENV_VARS.orgUrl} to your org's URL (https://<your org>.okta.com), or pass --emulator to use the embedded org.`,
+    });
+  }
+  const url = checkOrgUrl(orgUrl.value, orgUrl.from);
+  if (!apiToken) {
+    throw new HarnessError('ERR_SETTING_MISSING', `No API token for ${url}.`, {
+      setting: '--api-token',
+      fix: `set ${ENV_VARS.apiToken} (or --api-token) to an API token of a super admin of that org (Security > API > Tokens).`,
+    });
+  }
+  return { kind: 'org', orgUrl: url, apiToken: checkApiToken(apiToken.value, apiToken.from) };
+}
+
+/** Resolves and validates every verify setting; throws a HarnessError (exit code 2) on the first bad one. */
+export function resolveVerifySettings(sources: SettingsSources): VerifySettings {
+  const { flags, cwd } = sources;
+  const target = resolveTarget(sources);
+  const action = flags.action ?? DEFAULTS.action;
+  if (!(RISK_ACTIONS as readonly string[]).includes(action)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `--action must be one of ${RISK_ACTIONS.join(', ')}; got "${action}".`, {
+      setting: '--action',
+      fix: `pass --action enforce_and_log (the guide's choice), log_only or none.`,
+    });
+  }
+  const reporters = flags.reporters ?? [...DEFAULTS.reporters];
+  for (const r of reporters) {
+    if (!(REPORTERS as readonly string[]).includes(r)) {
+      throw new HarnessError('ERR_SETTING_INVALID', `--reporters: unknown reporter "${r}".`, {
+        setting: '--reporters',
+        fix: `choose from ${REPORTERS.join(', ')} (Newman's json reporter is not offered: it writes secrets into the file).`,
+      });
+    }
+  }
+  if (flags.providerId !== undefined && !/^[A-Za-z0-9]{1,64}$/.test(flags.providerId)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `--provider-id must be an Okta id (letters and digits), got "${flags.providerId}".`, {
+      setting: '--provider-id',
+      fix: 'copy the id field of a provider from GET /api/v1/risk/providers, or leave --provider-id out.',
+    });
+  }
+  const eventsRateLimit = flags.eventsRateLimit ?? DEFAULTS.eventsRateLimit;
+  if (!Number.isInteger(eventsRateLimit) || eventsRateLimit < 1) {
+    throw new HarnessError('ERR_SETTING_INVALID', `--events-rate-limit must be a whole number of calls per minute, at least 1.`, {
+      setting: '--events-rate-limit',
+      fix: 'pass e.g. --events-rate-limit 3 (the guide) or 30 (the API reference).',
+    });
+  }
+  return {
+    target,
+    providerName: checkProviderName(flags.providerName ?? DEFAULTS.providerName, '--provider-name'),
+    providerId: flags.providerId,
+    action: action as RiskAction,
+    eventsFile: flags.events === undefined ? undefined : resolve(cwd, flags.events),
+    keyFile: flags.key === undefined ? undefined : resolve(cwd, flags.key),
+    reporters: [...new Set(reporters)] as ReporterName[],
+    reportsDir: resolve(cwd, flags.reportsDir ?? DEFAULTS.reportsDir),
+    workDir: resolve(cwd, flags.workDir ?? DEFAULTS.workDir),
+    keep: flags.keep ?? false,
+    force: flags.force ?? false,
+    eventsRateLimit,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The one adapter over `newman.run` (portman's `runNewmanWith` idea): a typed Promise per phase, the
+ * environment carried in and out as plain strings, and "assertions failed" kept apart from "the run broke".
+ * Nothing typed `any` from `@types/newman` leaves this module.
+ */
+import { EventEmitter } from 'node:events';
+import newman, { type NewmanRunSummary } from 'newman';
+
+export type EnvironmentMap = Record<string, string>;
+
+export interface AssertionResult {
+  name: string;
+  passed: boolean;
+  skipped: boolean;
+  /** The failure message, when it failed. */
+  message?: string;
+}
+
+export interface RequestResult {
+  /** The request's name in the collection. */
+  name: string;
+  method: string;
+  /** Absent when no response came back (`error` says why). */
+  status?: number;
+  /** Response headers, names in lower case. */
+  headers: Record<string, string>;
+  /** The response body as text ('' when empty). */
+  body: string;
+  responseTimeMs: number;
+  /** Why the request could not be completed (connection refused, reset, timeout). */
+  error?: string;
+  assertions: AssertionResult[];
+}
+
+export interface PhaseResult {
+  /** The folder or request that ran. */
+  target: string;
+  environment: EnvironmentMap;
+  requests: RequestResult[];
+  assertions: { total: number; failed: number };
+  /** Set when the run broke: a request got no response, or a script threw. */
+  broken?: string;
+  /** Newman's own summary, kept only to build the run's merged reports. */
+  rawSummary: NewmanRunSummary;
+}
+
+/** Synchronous hooks around each request: they run before the next request is sent. */
+export interface PhaseHooks {
+  /** Just before a request is sent. */
+  beforeRequest?(name: string): void;
+  /** As soon as a response arrives, before the request's test script runs. */
+  afterResponse?(result: { name: string; status: number; body: string; headers: Record<string, string> }): void;
+}
+
+export interface RunPhaseOptions {
+  /** The collection as JSON (never a path: the runner loads and checks it once). */
+  collection: object;
+  /** A folder or request name; Newman matches either. */
+  target: string;
+  environment: EnvironmentMap;
+  /** Keys whose values are secrets (typed `secret` in the environment handed to Newman). */
+  secretKeys?: readonly string[];
+  /** Newman's live `cli` reporter on stdout. Default true. */
+  cli?: boolean;
+  hooks?: PhaseHooks;
+  /** Milliseconds to wait for each response. Default 30 000. */
+  timeoutRequestMs?: number;
+  /** Milliseconds a script may run (the System Log poll waits inside its script). Default 120 000. */
+  timeoutScriptMs?: number;
+  /** Stop the run at the first failed assertion or request (Newman's `--bail failure`). Default false. */
+  stopOnFailure?: boolean;
+}
+
+function headersOf(response: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const list = (response as { headers?: { each?(fn: (h: { key: string; value: string }) => void): void } })?.headers;
+  list?.each?.((h) => {
+    out[h.key.toLowerCase()] = h.value;
+  });
+  return out;
+}
+
+function bodyOf(response: unknown): string {
+  const r = response as { text?(): string } | undefined;
+  return typeof r?.text === 'function' ? r.text() : '';
+}
+
+export function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
+  const secret = new Set(options.secretKeys ?? []);
+  const environment = {
+    name: 'okta-risk-harness',
+    values: Object.entries(options.environment).map(([key, value]) => ({
+      key,
+      value,
+      type: secret.has(key) ? 'secret' : 'default',
+    })),
+  };
+  return new Promise((resolve, reject) => {
+    const requests: RequestResult[] = [];
+    const byRef = new Map<string, RequestResult>();
+    let broken: string | undefined;
+    let emitter: EventEmitter;
+    try {
+      emitter = newman.run(
+        {
+          collection: options.collection as never,
+          environment: environment as never,
+          folder: options.target,
+          reporters: options.cli === false ? [] : ['cli'],
+          reporter: { cli: { noBanner: true, noSummary: true } },
+          timeoutRequest: options.timeoutRequestMs ?? 30_000,
+          timeoutScript: options.timeoutScriptMs ?? 120_000,
+          // Folder lookups fail fast on an unknown name instead of running the whole collection.
+          bail: (options.stopOnFailure ? ['folder', 'failure'] : ['folder']) as never,
+        },
+        (error, summary) => {
+          // Newman hands over the summary even when the run itself failed; only a run that never started rejects.
+          if (error && !summary) return reject(error);
+          if (error && !(options.stopOnFailure && error.name === 'AssertionFailure')) broken ??= `${error.name ?? 'Error'}: ${error.message}`;
+          const env: EnvironmentMap = {};
+          const scope = summary.environment as unknown as { toJSON(): { values?: Array<{ key: string; value: unknown }> } };
+          for (const v of scope.toJSON().values ?? []) env[v.key] = v.value == null ? '' : String(v.value);
+          const failed = requests.reduce((n, r) => n + r.assertions.filter((a) => !a.passed && !a.skipped).length, 0);
+          const total = requests.reduce((n, r) => n + r.assertions.filter((a) => !a.skipped).length, 0);
+          const runError = (summary.run as { error?: { name?: string; message?: string } }).error;
+          // With stopOnFailure Newman reports the failed assertion as the run's error; that is a failure, not a break.
+          const stoppedOnFailure = options.stopOnFailure && runError?.name === 'AssertionFailure';
+          if (runError && !stoppedOnFailure && !broken) broken = runError.message ?? String(runError);
+          if (requests.length === 0 && !broken) broken = `Newman found nothing to run for "${options.target}"`;
+          resolve({ target: options.target, environment: env, requests, assertions: { total, failed }, broken, rawSummary: summary });
+        },
+      ) as unknown as EventEmitter;
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    emitter.on('beforeRequest', (_err: unknown, o: { item: { name: string } }) => {
+      options.hooks?.beforeRequest?.(o.item.name);
+    });
+    emitter.on(
+      'request',
+      (err: Error | null, o: { cursor: { ref: string }; item: { name: string }; request: { method: string }; response?: unknown }) => {
+        const result: RequestResult = {
+          name: o.item.name,
+          method: o.request.method,
+          headers: headersOf(o.response),
+          body: bodyOf(o.response),
+          responseTimeMs: (o.response as { responseTime?: number } | undefined)?.responseTime ?? 0,
+          assertions: [],
+        };
+        if (err || !o.response) {
+          result.error = err?.message ?? 'no response';
+          broken ??= `${o.item.name}: ${result.error}`;
+        } else {
+          result.status = (o.response as { code: number }).code;
+          options.hooks?.afterResponse?.({ name: result.name, status: result.status, body: result.body, headers: result.headers });
+        }
+        requests.push(result);
+        byRef.set(o.cursor.ref, result);
+      },
+    );
+    emitter.on(
+      'assertion',
+      (err: { message?: string } | null, o: { cursor: { ref: string }; assertion: string; skipped?: boolean }) => {
+        const result = byRef.get(o.cursor.ref);
+        result?.assertions.push({ name: o.assertion, passed: !err, skipped: Boolean(o.skipped), message: err?.message });
+      },
+    );
+    emitter.on('exception', (_err: unknown, o: { error?: { message?: string } }) => {
+      broken ??= `a script threw: ${o.error?.message ?? 'unknown error'}`;
+    });
+  });
+}

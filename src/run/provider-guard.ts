@@ -1,0 +1,66 @@
+/**
+ * Never overwrite another integration: before anything is created, pick the provider verify will point at
+ * its app, and stop if that would take a provider another client uses, or if no provider is free and the org
+ * has no slot left for a new one (Okta allows 3). `force` overrides both.
+ */
+import type { VerifySettings } from '../config/settings.ts';
+import { HarnessError } from '../errors.ts';
+import type { OrgClient } from '../org/org-client.ts';
+
+export const MAX_PROVIDERS = 3;
+
+/** Okta's marker for "no client linked" is the string "null" (the guide's default provider). */
+export function isUnlinked(clientId: unknown): boolean {
+  return clientId === null || clientId === undefined || clientId === '' || clientId === 'null';
+}
+
+interface Provider {
+  id: string;
+  name: string;
+  clientId: string | null;
+  action: string;
+}
+
+export type ProviderChoice =
+  /** Update this provider. */
+  | { kind: 'existing'; id: string }
+  /** No provider is free: create one for the run (and delete it at teardown). */
+  | { kind: 'create' }
+  /** The org did not let us look (a bad API token): let the collection's assertions report it. */
+  | { kind: 'unknown' };
+
+export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettings, 'providerId' | 'force'>): Promise<ProviderChoice> {
+  const response = await org.request<Provider[]>('GET', '/api/v1/risk/providers');
+  if (response.status !== 200 || !Array.isArray(response.body)) return { kind: 'unknown' };
+  const providers = response.body;
+  if (settings.providerId !== undefined) {
+    const chosen = providers.find((p) => p.id === settings.providerId);
+    if (!chosen) {
+      throw new HarnessError('ERR_SETTING_INVALID', `--provider-id ${settings.providerId}: the org has no such risk provider (it has ${providers.map((p) => p.id).join(', ') || 'none'}).`, {
+        setting: '--provider-id',
+        fix: 'pass the id of one of the org\'s providers, or leave --provider-id out to use the free default provider.',
+      });
+    }
+    if (!isUnlinked(chosen.clientId) && !settings.force) throw inUse(chosen);
+    return { kind: 'existing', id: chosen.id };
+  }
+  const free = providers.find((p) => isUnlinked(p.clientId));
+  if (free) return { kind: 'existing', id: free.id };
+  if (providers.length < MAX_PROVIDERS) return { kind: 'create' };
+  if (settings.force && providers[0]) return { kind: 'existing', id: providers[0].id };
+  throw new HarnessError(
+    'ERR_NO_PROVIDER_SLOT',
+    `Every risk provider of the org is linked to another client and the org already has ${MAX_PROVIDERS}, Okta's maximum: ${providers.map((p) => `"${p.name}" (${p.id}) → ${p.clientId}`).join('; ')}.`,
+    {
+      setting: '--force',
+      fix: 'free a provider in the org, or pass --provider-id <id> --force to borrow one (verify restores it at teardown).',
+    },
+  );
+}
+
+function inUse(provider: Provider): HarnessError {
+  return new HarnessError('ERR_PROVIDER_IN_USE', `Risk provider "${provider.name}" (${provider.id}) is linked to client ${provider.clientId}, another integration.`, {
+    setting: '--provider-id',
+    fix: 'choose a free provider, or pass --force to borrow this one (verify restores its name, client and action at teardown).',
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * Runs the collection's folders and requests in order, carrying the environment between Newman runs, and
+ * deals with what Newman cannot: a 429 (wait until `X-Rate-Limit-Reset`, send again), a 5xx or a lost
+ * connection (send an idempotent request again with backoff; for a non-idempotent one, ask the org first
+ * whether it happened). A folder runs in one Newman run and stops at its first failure; from there on the
+ * folder goes one request at a time, so each can be retried on its own.
+ *
+ * Only the last attempt of a request goes into the reports; the superseded attempts are named in the
+ * summary instead, so a retried step is visible without reading as a failure.
+ */
+import { FOLDER_REQUESTS, SECRET_VARIABLES, type FolderName, type RequestName } from '../collection/collection.ts';
+import { rateLimitWait } from '../org/org-client.ts';
+import { runPhase, type EnvironmentMap, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
+import type { Redactor } from './redact.ts';
+import type { ReportRun } from './reports.ts';
+
+export interface RequestReport {
+  name: string;
+  status?: number;
+  passed: number;
+  failed: number;
+  failures: string[];
+  /** Why earlier attempts were not kept: "HTTP 500", "HTTP 429", "connection reset", "answer lost; the org had done it". */
+  retries: string[];
+}
+
+export interface PhaseReport {
+  name: FolderName;
+  requests: RequestReport[];
+  passed: boolean;
+  broken?: string;
+}
+
+/**
+ * How a request may be repeated after a 5xx or a lost answer. A 429 is always repeated: the org did nothing.
+ * - `idempotent`: send it again.
+ * - `check`: ask the org whether the first attempt took effect; `true` means it did (and the check has put
+ *   what later requests need into the environment), `false` that it is safe to send again, `'unknown'` that
+ *   the org cannot tell (the request is then reported failed rather than risk doing it twice).
+ * - `never`: report the failure.
+ */
+export type RetryPolicy =
+  | { kind: 'idempotent' }
+  | { kind: 'never' }
+  | { kind: 'check'; tookEffect: (env: EnvironmentMap) => Promise<boolean | 'unknown'> };
+
+export interface StepRunnerOptions {
+  collection: object;
+  redactor: Redactor;
+  cli: boolean;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Attempts per request, counting the first. Default 5. */
+  maxAttempts?: number;
+}
+
+const RETRY_BACKOFF_MS = [500, 1000, 2000, 4000];
+
+function retryReason(r: RequestResult | undefined): string | undefined {
+  if (!r) return undefined;
+  if (r.error) return r.error;
+  if (r.status === 429) return 'HTTP 429';
+  if (r.status !== undefined && r.status >= 500) return `HTTP ${r.status}`;
+  return undefined;
+}
+
+export class StepRunner {
+  env: EnvironmentMap = {};
+  readonly reportRuns: ReportRun[] = [];
+  readonly phases: PhaseReport[] = [];
+  /** False once a request failed for good: later phases are skipped; teardown sets it back. */
+  healthy = true;
+  broken: string | undefined;
+  readonly #o: StepRunnerOptions;
+  /** When the org last said a route's budget is spent: wait until then before calling it again. */
+  readonly #waitUntil = new Map<RequestName, number>();
+
+  constructor(options: StepRunnerOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Runs a folder's requests in order (all of them, or from `from`), in one Newman run while all goes well.
+   * Returns whether every request passed.
+   */
+  async folder(folder: FolderName, options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; from?: RequestName } = {}): Promise<boolean> {
+    const names = FOLDER_REQUESTS[folder];
+    const start = options.from ? names.indexOf(options.from) : 0;
+    const anyWait = names.slice(start).some((n) => (this.#waitUntil.get(n) ?? 0) > this.#o.now());
+    if (start === 0 && !anyWait) {
+      const phase = await this.#run(folder, folder, options.hooks, true);
+      const failedAt = phase.requests.findIndex((r) => r.status === undefined || r.assertions.some((a) => !a.passed && !a.skipped));
+      const ranAll = failedAt === -1 && phase.requests.length === names.length;
+      const reason = failedAt === -1 ? undefined : retryReason(phase.requests[failedAt]);
+      if (ranAll || (failedAt !== -1 && reason === undefined)) {
+        // Everything passed, or a request failed for good (its assertions say why): nothing to retry.
+        this.#keep(folder, phase, []);
+        return ranAll && !phase.broken;
+      }
+      const resumeAt = failedAt === -1 ? phase.requests.length : failedAt;
+      this.#keep(folder, phase, phase.requests.slice(resumeAt));
+      for (const [i, name] of names.entries()) {
+        if (i < resumeAt) continue;
+        const first = i === resumeAt ? phase.requests[i] : undefined;
+        if (!(await this.request(folder, name, options.hooks, options.policies?.[name], first ? reason : undefined, first))) return false;
+      }
+      return true;
+    }
+    for (const name of names.slice(start)) {
+      if (!(await this.request(folder, name, options.hooks, options.policies?.[name]))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Runs one request under its retry policy. `firstReason`/`firstResult` describe an attempt already made
+   * inside a folder run. Returns whether it finally passed.
+   */
+  async request(folder: FolderName, name: RequestName, hooks?: PhaseHooks, policy: RetryPolicy = { kind: 'never' }, firstReason?: string, firstResult?: RequestResult): Promise<boolean> {
+    const maxAttempts = this.#o.maxAttempts ?? 5;
+    const retries: string[] = [];
+    let reason = firstReason;
+    let last = firstResult;
+    let attempt = firstResult ? 1 : 0;
+    for (;;) {
+      if (reason !== undefined) {
+        const canRetry = attempt < maxAttempts && (reason === 'HTTP 429' || policy.kind !== 'never');
+        if (!canRetry) break;
+        if (reason !== 'HTTP 429' && policy.kind === 'check') {
+          const effect = await policy.tookEffect(this.env);
+          if (effect === true) {
+            retries.push(`${reason}; the org had done it`);
+            this.#pushReport(folder, name, { name, status: last?.status, passed: 0, failed: 0, failures: [], retries });
+            return true;
+          }
+          if (effect === 'unknown') {
+            this.#pushReport(folder, name, {
+              name,
+              status: last?.status,
+              passed: 0,
+              failed: 1,
+              failures: [`${reason}, and the org cannot tell whether the request took effect; not sent again, so nothing is done twice`],
+              retries,
+            });
+            break;
+          }
+        }
+        retries.push(reason);
+        const wait = reason === 'HTTP 429' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#o.now()), 1000) : RETRY_BACKOFF_MS[Math.min(attempt - 1, RETRY_BACKOFF_MS.length - 1)]!;
+        await this.#o.sleep(wait);
+      }
+      const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#o.now();
+      if (waitFor > 0) await this.#o.sleep(waitFor);
+      attempt++;
+      const phase = await this.#run(folder, name, hooks, false);
+      last = phase.requests.find((r) => r.name === name);
+      reason = retryReason(last);
+      const superseded = reason !== undefined && attempt < maxAttempts && (reason === 'HTTP 429' || policy.kind !== 'never');
+      this.#keep(folder, phase, superseded ? phase.requests : [], retries);
+      if (reason === undefined) return phase.assertions.failed === 0 && !phase.broken;
+    }
+    this.#fail(folder);
+    return false;
+  }
+
+  async #run(folder: FolderName, target: string, hooks: PhaseHooks | undefined, bail: boolean): Promise<PhaseResult> {
+    const phase = await runPhase({
+      collection: this.#o.collection,
+      target,
+      environment: this.env,
+      secretKeys: SECRET_VARIABLES,
+      cli: this.#o.cli,
+      hooks: {
+        beforeRequest: hooks?.beforeRequest,
+        afterResponse: (r) => {
+          const wait = rateLimitWait(new Headers(r.headers), this.#o.now());
+          if (wait > 0) this.#waitUntil.set(r.name as RequestName, this.#o.now() + wait);
+          hooks?.afterResponse?.(r);
+        },
+      },
+      stopOnFailure: bail,
+    });
+    this.env = phase.environment;
+    return phase;
+  }
+
+  /** Records a run's requests in the phase report and keeps its summary for the reports, minus `drop`. */
+  #keep(folder: FolderName, phase: PhaseResult, drop: RequestResult[], retries: string[] = []): void {
+    const report = this.#phase(folder);
+    for (const r of phase.requests) {
+      if (drop.includes(r)) continue;
+      const failures = r.assertions.filter((a) => !a.passed && !a.skipped);
+      const request: RequestReport = {
+        name: r.name,
+        status: r.status,
+        passed: r.assertions.filter((a) => a.passed && !a.skipped).length,
+        failed: failures.length,
+        failures: failures.map((a) => this.#o.redactor.redact(`${a.name}: ${a.message ?? 'failed'}`)),
+        retries: [...retries],
+      };
+      if (retries.length > 0) this.#pushReport(folder, r.name as RequestName, request);
+      else report.requests.push(request);
+      if (failures.length > 0) report.passed = false;
+    }
+    if (phase.broken && drop.length === 0) {
+      report.broken = this.#o.redactor.redact(phase.broken);
+      report.passed = false;
+      this.broken ??= report.broken;
+    }
+    this.reportRuns.push({ summary: phase.rawSummary, dropItems: drop.map((r) => r.name) });
+    if (!report.passed) this.healthy = false;
+  }
+
+  /** Records the attempt that stands for a retried request. */
+  #pushReport(folder: FolderName, _name: RequestName, request: RequestReport): void {
+    this.#phase(folder).requests.push(request);
+  }
+
+  #fail(folder: FolderName): void {
+    this.#phase(folder).passed = false;
+    this.healthy = false;
+  }
+
+  #phase(folder: FolderName): PhaseReport {
+    let report = this.phases.find((p) => p.name === folder);
+    if (!report) {
+      report = { name: folder, requests: [], passed: true };
+      this.phases.push(report);
+    }
+    return report;
+  }
+}

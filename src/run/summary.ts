@@ -1,0 +1,50 @@
+/** The short summary a person reads at the end of a run: each phase, its requests and assertions, and where the reports are. */
+import { relative } from 'node:path';
+import { EXIT_CODES } from '../errors.ts';
+import type { VerifyResult } from './verify.ts';
+
+const VERDICT: Record<number, string> = {
+  [EXIT_CODES.passed]: 'PASSED',
+  [EXIT_CODES.assertionsFailed]: 'FAILED: at least one assertion failed',
+  [EXIT_CODES.badInput]: 'NOT RUN: bad input or configuration',
+  [EXIT_CODES.runBroken]: 'BROKEN: the run could not complete',
+  [EXIT_CODES.interrupted]: 'INTERRUPTED',
+};
+
+export function formatSummary(result: VerifyResult, cwd = process.cwd()): string {
+  const lines: string[] = [];
+  const where = result.target === 'emulator' ? `the embedded Okta org emulator (${result.orgUrl ?? 'not started'})` : result.orgUrl ?? 'the org';
+  lines.push('', `okta-risk verify: run ${result.runId} against ${where}`, '');
+  for (const phase of result.phases) {
+    const passed = phase.requests.reduce((n, r) => n + r.passed, 0);
+    const failed = phase.requests.reduce((n, r) => n + r.failed, 0);
+    lines.push(`${phase.passed ? 'PASS' : 'FAIL'}  ${phase.name}  (${phase.requests.length} request${phase.requests.length === 1 ? '' : 's'}, ${passed}/${passed + failed} assertions)`);
+    for (const request of phase.requests) {
+      if (request.failed === 0) continue;
+      lines.push(`        ${request.name} → ${request.status ?? 'no response'}`);
+      for (const failure of request.failures) lines.push(`          ✗ ${failure}`);
+    }
+    if (phase.broken) lines.push(`        broken: ${phase.broken}`);
+  }
+  if (result.rateLimitedCalls > 0) lines.push('', `Rate limited: ${result.rateLimitedCalls} events call(s) answered 429 were sent again after X-Rate-Limit-Reset.`);
+  if (result.cleanup) {
+    const undone = result.cleanup.actions.map((a) => `  ${a.step}: ${a.outcome} (${a.detail})`);
+    if (undone.length > 0) lines.push('', 'Cleanup after the Tear down folder:', ...undone);
+    lines.push('', result.cleanup.complete ? 'Teardown: the org is as it was found.' : 'Teardown: INCOMPLETE. Run `npm run cleanup` (okta-risk cleanup) to undo the rest.');
+  }
+  if (result.kept) {
+    lines.push(
+      '',
+      'Kept: the service app, its grant and the provider change are still on the org (--keep).',
+      `  Postman environment: ${relative(cwd, result.kept.environmentFile)} (secrets inside; mode 0600)`,
+      `  Undo later with: npm run cleanup -- --state ${relative(cwd, result.kept.stateFile)}`,
+    );
+  }
+  if (result.reports.length > 0) {
+    lines.push('', 'Reports:');
+    for (const report of result.reports) lines.push(`  ${report.kind === 'junit' ? 'JUnit' : 'HTML '}  ${relative(cwd, report.path)}`);
+  }
+  if (result.error) lines.push('', `Error [${result.error.code}]: ${result.error.describe()}`);
+  lines.push('', `Result: ${VERDICT[result.exitCode] ?? 'UNKNOWN'} (exit code ${result.exitCode})`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,352 @@
+/**
+ * `verify`: the guide's whole setup and test, in order, through the shared collection.
+ *
+ * Each phase is its own `newman.run` (Newman does not keep the order of several folders in one run), and the
+ * environment is carried from run to run. Between phases the runner does what Postman cannot: mints the
+ * client assertion with jose, batches the events and waits out rate limits, journals every change before it
+ * is made, and tears down what the run created. Teardown is on by default; `keep` leaves the org provisioned.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
+import { COLLECTION_FILE, FOLDERS, REQUESTS, SECRET_VARIABLES, type RequestName } from '../collection/collection.ts';
+import type { VerifySettings } from '../config/settings.ts';
+import { buildEmulator, type Emulator } from '../emulator/index.ts';
+import { renderEnvironment, type EnvironmentValues } from '../environment/render-environment.ts';
+import { writeSecretFile } from '../environment/write-secret-file.ts';
+import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
+import { batchRiskEvents, countSignals, loadRiskEvents } from '../events/risk-events.ts';
+import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
+import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
+import { OrgClient, rateLimitWait, realSleep } from '../org/org-client.ts';
+import { Journal, journalPath } from '../state/journal.ts';
+import type { EnvironmentMap, PhaseHooks } from './newman-phase.ts';
+import { OrgChecks } from './org-checks.ts';
+import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
+import { Redactor } from './redact.ts';
+import { writeReports, type WrittenReport } from './reports.ts';
+import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
+
+export interface VerifyOptions {
+  settings: VerifySettings;
+  /** Milliseconds since the epoch. Default `Date.now`; tests pass the emulator's manual clock. */
+  now?: () => number;
+  /** How to wait (rate limits). Default: a real timer; tests advance a manual clock instead. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Aborting stops after the current request, tears down, and ends with exit code 130. */
+  signal?: AbortSignal;
+  /** Redirects the secret guard and the live reporter; default process.stdout / process.stderr. */
+  streams?: { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
+  /** Called at each phase boundary (tests use it to interrupt a run at a chosen point). */
+  onPhase?: (phase: string) => void | Promise<void>;
+  /** The System Log check's bound. Default 10 attempts, 1 s apart. */
+  logPoll?: { attempts: number; intervalMs: number };
+}
+
+export type { PhaseReport, RequestReport } from './step-runner.ts';
+
+export interface VerifyResult {
+  exitCode: ExitCode;
+  runId: string;
+  orgUrl?: string;
+  target: 'emulator' | 'org';
+  phases: PhaseReport[];
+  reports: WrittenReport[];
+  /** What the fallback cleanup did when the Tear down folder left something behind. */
+  cleanup?: CleanupReport;
+  /** The error that stopped the run early (bad input, a provider in use, an unreachable org). */
+  error?: HarnessError;
+  /** With `keep`: the Postman environment written for manual testing, and the journal cleanup will read. */
+  kept?: { environmentFile: string; stateFile: string };
+  /** Risk events calls answered 429 and sent again. */
+  rateLimitedCalls: number;
+}
+
+/** Sortable, unique per run, safe in file names: `20261128T120000Z-1a2b3c`. */
+export function makeRunId(now: number): string {
+  return new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + randomBytes(3).toString('hex');
+}
+
+interface CollectionItem {
+  id?: string;
+  name: string;
+  item?: CollectionItem[];
+}
+
+/**
+ * Loads the shared collection and gives every item a stable id (from its path of names) where it has none:
+ * the SDK would invent a new random id in each Newman run, and the merged reports match requests by id.
+ */
+async function loadCollection(): Promise<object> {
+  const collection = JSON.parse(await readFile(COLLECTION_FILE, 'utf8')) as { item: CollectionItem[] };
+  const assign = (items: CollectionItem[], prefix: string): void => {
+    for (const item of items) {
+      const path = `${prefix}/${item.name}`;
+      item.id ??= createHash('sha256').update(path).digest('hex').slice(0, 32);
+      if (item.item) assign(item.item, path);
+    }
+  };
+  assign(collection.item, '');
+  return collection;
+}
+
+const TOKEN_REFRESH_MARGIN_MS = 120_000;
+
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const { settings } = options;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? realSleep;
+  const streams = options.streams ?? { out: process.stdout, err: process.stderr };
+  const runId = makeRunId(now());
+  const redactor = new Redactor();
+  const unguard = [redactor.guard(streams.out), redactor.guard(streams.err)];
+  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0 };
+  const runDir = join(settings.workDir, runId);
+  let emulator: Emulator | undefined;
+  try {
+    // Everything that can be wrong with the input is found before the org is touched.
+    const events = loadRiskEvents(settings.eventsFile);
+    const keys = settings.keyFile ? await loadKeyPair(settings.keyFile) : await generateProviderKeyPair();
+    redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
+    const collection = await loadCollection();
+
+    let orgUrl: string;
+    let apiToken: string;
+    if (settings.target.kind === 'emulator') {
+      emulator = await buildEmulator({ eventsRateLimit: settings.eventsRateLimit });
+      orgUrl = await emulator.listen({ port: 0, host: '127.0.0.1' });
+      apiToken = emulator.apiToken;
+    } else {
+      ({ orgUrl, apiToken } = settings.target);
+    }
+    redactor.add(apiToken);
+    result.orgUrl = orgUrl;
+    const org = new OrgClient({ orgUrl, apiToken, now, sleep });
+    await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator');
+
+    const choice = await chooseProvider(org, settings);
+    const statePath = settings.target.kind === 'emulator' ? join(runDir, 'state.json') : journalPath(settings.workDir, orgUrl);
+    const journal = Journal.begin(statePath, {
+      orgUrl,
+      runId,
+      pid: process.pid,
+      startedAt: new Date(now()).toISOString(),
+      kid: keys.kid,
+      providerName: settings.providerName,
+    });
+
+    const run = new StepRunner({ collection, redactor, cli: settings.reporters.includes('cli'), now, sleep });
+    run.env = initialEnvironment(settings, orgUrl, apiToken, keys, choice, countSignals(events), now, options.logPoll);
+    const checks = new OrgChecks(org, journal, keys.kid, settings);
+    const aborted = (): boolean => options.signal?.aborted === true;
+    const boundary = async (phase: string): Promise<boolean> => {
+      await options.onPhase?.(phase);
+      return !aborted() && run.healthy;
+    };
+
+    try {
+      if (await boundary('create-service-app')) {
+        await run.folder(FOLDERS.createServiceApp, {
+          hooks: {
+            beforeRequest(name) {
+              if (name === REQUESTS.createClient && !journal.data.client) journal.update((j) => void (j.client = { status: 'pending' }));
+              if (name === REQUESTS.grantScope && journal.data.client?.status === 'created' && !journal.data.grant) {
+                const clientId = journal.data.client.id;
+                journal.update((j) => void (j.grant = { status: 'pending', clientId }));
+              }
+            },
+            afterResponse({ name, status, body }) {
+              if (name === REQUESTS.createClient && status === 201) checks.recordClient(parseField(body, 'client_id'));
+              if (name === REQUESTS.grantScope && status === 201) checks.recordGrant(parseField(body, 'id'));
+            },
+          },
+          policies: {
+            [REQUESTS.createClient]: { kind: 'check', tookEffect: (env) => checks.clientExists(env) },
+            [REQUESTS.listClients]: { kind: 'idempotent' },
+            [REQUESTS.grantScope]: { kind: 'check', tookEffect: (env) => checks.grantExists(env) },
+          },
+        });
+      }
+
+      if (await boundary('update-provider')) {
+        if (choice.kind === 'create') run.env.providerId = await createProvider(org, settings, run.env.clientId!, journal);
+        await run.folder(FOLDERS.updateProvider, {
+          hooks: {
+            afterResponse({ name, status, body }) {
+              // The provider's settings go into the journal before the PUT that changes them is sent.
+              if (name === REQUESTS.listProviders && status === 200 && !journal.data.provider) checks.recordProvider(body, run.env.providerId);
+            },
+          },
+          policies: { [REQUESTS.listProviders]: { kind: 'idempotent' }, [REQUESTS.updateProvider]: { kind: 'idempotent' } },
+        });
+      }
+
+      if (await boundary('test-integration')) {
+        let tokenExpiresAt = 0;
+        const mint = async (env: Record<string, string>): Promise<void> => {
+          const assertion = await mintClientAssertion({
+            clientId: env.clientId!,
+            orgUrl,
+            privateKey: keys.privateJwk,
+            kid: keys.kid,
+            alg: keys.alg,
+            currentDate: new Date(now()),
+          });
+          redactor.add(assertion);
+          env.clientAssertion = assertion;
+        };
+        const refreshToken = async (): Promise<boolean> => {
+          await mint(run.env);
+          const issuedAt = now();
+          // A lost token answer burned the assertion's jti: retry with a fresh assertion.
+          const ok = await run.request(FOLDERS.testIntegration, REQUESTS.getAccessToken, undefined, {
+            kind: 'check',
+            tookEffect: async (env) => (await mint(env), false),
+          });
+          redactor.add(run.env.accessToken);
+          tokenExpiresAt = issuedAt + 3_600_000;
+          return ok;
+        };
+        if (await refreshToken()) {
+          let delivered = 0;
+          for (const batch of batchRiskEvents(events)) {
+            if (!(await boundary('send-risk-events'))) break;
+            if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) break;
+            run.env.riskEvents = JSON.stringify(batch);
+            const size = countSignals(batch);
+            const ok = await run.request(FOLDERS.testIntegration, REQUESTS.sendRiskEvents, undefined, {
+              kind: 'check',
+              tookEffect: () => checks.signalsLogged(run.env.providerId!, run.env.runStartedAt!, delivered + size),
+            });
+            if (!ok) break;
+            delivered += size;
+          }
+        }
+      }
+
+      if (await boundary('confirm-system-log')) {
+        await run.folder(FOLDERS.confirmSystemLog, { policies: { [REQUESTS.findRiskSignal]: { kind: 'idempotent' } } });
+      }
+    } finally {
+      await options.onPhase?.('tear-down');
+      if (settings.keep && !aborted()) {
+        const environmentFile = join(runDir, 'okta-risk-provider.postman_environment.json');
+        const environment = renderEnvironment(run.env as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
+        await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
+        result.kept = { environmentFile, stateFile: journal.path };
+      } else {
+        result.cleanup = await tearDown(run, journal, org, checks);
+      }
+    }
+    result.phases = run.phases;
+    result.rateLimitedCalls = run.phases.flatMap((p) => p.requests).reduce((n, r) => n + r.retries.filter((x) => x === 'HTTP 429').length, 0);
+    result.reports = await writeReports({
+      runs: run.reportRuns,
+      dir: join(settings.reportsDir, runId),
+      reporters: settings.reporters.filter((r): r is 'junit' | 'htmlextra' => r !== 'cli'),
+      title: `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`,
+      redactor,
+      secretKeys: SECRET_VARIABLES,
+      secretBodyRequests: [REQUESTS.getAccessToken],
+    });
+    if (aborted()) result.exitCode = EXIT_CODES.interrupted;
+    else if (run.broken) result.exitCode = EXIT_CODES.runBroken;
+    else if (result.phases.some((p) => !p.passed) || (result.cleanup && !result.cleanup.complete)) result.exitCode = EXIT_CODES.assertionsFailed;
+  } catch (error) {
+    if (!(error instanceof HarnessError)) throw error;
+    result.error = error;
+    result.exitCode = error.exitCode;
+  } finally {
+    await emulator?.close();
+    if (!settings.keep) await rm(runDir, { recursive: true, force: true });
+    for (const restore of unguard) restore();
+  }
+  return result;
+}
+
+function parseField(body: string, field: string): string | undefined {
+  try {
+    const value = (JSON.parse(body) as Record<string, unknown>)[field];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function initialEnvironment(
+  settings: VerifySettings,
+  orgUrl: string,
+  apiToken: string,
+  keys: ProviderKeyPair,
+  choice: ProviderChoice,
+  expectedSignalCount: number,
+  now: () => number,
+  logPoll: VerifyOptions['logPoll'],
+): EnvironmentMap {
+  return {
+    url: orgUrl,
+    apikey: apiToken,
+    providerName: settings.providerName,
+    publicKey: JSON.stringify(keys.publicJwk),
+    riskAction: settings.action,
+    riskEvents: '[]',
+    clientId: '',
+    grantId: '',
+    providerId: choice.kind === 'existing' ? choice.id : '',
+    previousProviderName: '',
+    previousProviderClientId: '',
+    previousProviderAction: '',
+    clientAssertion: '',
+    accessToken: '',
+    // A second of slack: the org's clock and ours may disagree by a little.
+    runStartedAt: new Date(now() - 1000).toISOString(),
+    expectedSignalCount: String(expectedSignalCount),
+    logPollAttempts: String(logPoll?.attempts ?? 10),
+    logPollIntervalMs: String(logPoll?.intervalMs ?? 1000),
+    force: String(settings.force),
+    retryOnRateLimit: 'true',
+  };
+}
+
+async function createProvider(org: OrgClient, settings: VerifySettings, clientId: string, journal: Journal): Promise<string> {
+  const response = await org.request<{ id?: string }>('POST', '/api/v1/risk/providers', {
+    name: settings.providerName,
+    clientId,
+    action: settings.action,
+  });
+  if (response.status !== 201 || typeof response.body?.id !== 'string') {
+    throw new HarnessError('ERR_RUN_BROKEN', `Creating a risk provider for the run failed with HTTP ${response.status}.`, {
+      fix: 'check the org; `okta-risk cleanup` undoes what the run created so far.',
+    });
+  }
+  const id = response.body.id;
+  journal.update((j) => void (j.provider = { id, created: true, previous: null }));
+  return id;
+}
+
+/** Runs the Tear down folder for what the journal says exists, then undoes whatever is still recorded. */
+async function tearDown(run: StepRunner, journal: Journal, org: OrgClient, checks: OrgChecks): Promise<CleanupReport> {
+  const data = journal.data;
+  const steps: RequestName[] = [];
+  if (data.provider && !data.provider.created && run.env.previousProviderAction) steps.push(REQUESTS.restoreProvider);
+  if (data.grant?.status === 'created') steps.push(REQUESTS.revokeGrant);
+  if (data.client?.status === 'created') steps.push(REQUESTS.deactivateApp, REQUESTS.deleteApp);
+  run.healthy = true;
+  const hooks: PhaseHooks = {
+    afterResponse({ name, status }) {
+      if (name === REQUESTS.restoreProvider && status === 200) journal.update((j) => delete j.provider);
+      if (name === REQUESTS.revokeGrant && status === 204) journal.update((j) => delete j.grant);
+      if (name === REQUESTS.deleteApp && status === 204) journal.update((j) => delete j.client);
+    },
+  };
+  const policies: Partial<Record<RequestName, RetryPolicy>> = {
+    [REQUESTS.restoreProvider]: { kind: 'idempotent' },
+    [REQUESTS.revokeGrant]: { kind: 'check', tookEffect: () => checks.grantGone() },
+    [REQUESTS.deactivateApp]: { kind: 'idempotent' },
+    [REQUESTS.deleteApp]: { kind: 'check', tookEffect: () => checks.clientGone() },
+  };
+  for (const step of steps) await run.request(FOLDERS.tearDown, step, hooks, policies[step]);
+  // Whatever the folder could not undo (a pending create, a provider the run created, a failed step).
+  return undoJournal(journal, org);
+}

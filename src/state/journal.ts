@@ -1,0 +1,153 @@
+/**
+ * The journal of what a run changed on an org, written before each change is made, so an interrupted run
+ * (Ctrl-C, kill -9, a crash, a lost connection) can be undone by `okta-risk cleanup`.
+ *
+ * One file per org (`<workDir>/state/<host>.json`), mode 0600 in a 0700 folder, replaced atomically
+ * (write a temp file, then rename): a reader sees the old journal or the new one, never half of either.
+ * Writes are synchronous on purpose: Newman's request events call them, and the next request must not be
+ * sent before the journal says what the last one did.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HarnessError } from '../errors.ts';
+
+export const JOURNAL_TOOL = 'okta-risk-harness';
+export const JOURNAL_VERSION = 1;
+
+export interface ProviderSettings {
+  name: string;
+  clientId: string;
+  action: string;
+}
+
+export interface JournalData {
+  tool: typeof JOURNAL_TOOL;
+  version: typeof JOURNAL_VERSION;
+  orgUrl: string;
+  runId: string;
+  pid: number;
+  startedAt: string;
+  /** The kid of the run's key: how a client created just before a crash is recognized as ours. */
+  kid: string;
+  providerName: string;
+  /** The service app: `pending` from the moment the create call is sent until its id is known. */
+  client?: { status: 'pending' } | { status: 'created'; id: string };
+  /** The scope grant on that app. */
+  grant?: { status: 'pending'; clientId: string } | { status: 'created'; clientId: string; id: string };
+  /** The provider the run points at its app, with what it held before; `created` when the run made it. */
+  provider?: { id: string; created: boolean; previous: ProviderSettings | null };
+}
+
+/** The state file for an org, e.g. `.runs/state/dev-123456.okta.com.json`. */
+export function journalPath(workDir: string, orgUrl: string): string {
+  const host = new URL(orgUrl).host.replace(/[^A-Za-z0-9.-]/g, '_');
+  return join(workDir, 'state', `${host}.json`);
+}
+
+function writeAtomically(path: string, data: JournalData): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(path), 0o700);
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Reads and checks a journal; a corrupt or foreign file is refused with nothing done. */
+export function readJournal(path: string, expectedOrgUrl?: string): JournalData {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new HarnessError('ERR_STATE_INVALID', missing ? `There is no state file at ${path}.` : `The state file ${path} is not valid JSON.`, {
+      setting: '--state',
+      fix: missing
+        ? 'nothing to clean up for this org, or pass --state with the file an interrupted run left.'
+        : 'it was not written by okta-risk-harness or is damaged; inspect it, undo its changes by hand in the Admin Console, then delete it.',
+    });
+  }
+  const j = data as Partial<JournalData>;
+  const problems: string[] = [];
+  if (j?.tool !== JOURNAL_TOOL) problems.push(`"tool" is not "${JOURNAL_TOOL}"`);
+  if (j?.version !== JOURNAL_VERSION) problems.push(`"version" is not ${JOURNAL_VERSION}`);
+  if (typeof j?.orgUrl !== 'string') problems.push('"orgUrl" is missing');
+  if (typeof j?.kid !== 'string' || typeof j?.providerName !== 'string' || typeof j?.runId !== 'string') problems.push('"kid", "providerName" or "runId" is missing');
+  if (j?.client && !['pending', 'created'].includes(j.client.status)) problems.push('"client.status" is unknown');
+  if (j?.client?.status === 'created' && typeof j.client.id !== 'string') problems.push('"client.id" is missing');
+  if (j?.grant && typeof j.grant.clientId !== 'string') problems.push('"grant.clientId" is missing');
+  if (j?.provider && (typeof j.provider.id !== 'string' || typeof j.provider.created !== 'boolean')) problems.push('"provider" is malformed');
+  if (problems.length > 0) {
+    throw new HarnessError('ERR_STATE_INVALID', `The state file ${path} is not an okta-risk-harness journal: ${problems.join('; ')}.`, {
+      setting: '--state',
+      fix: 'nothing was done; check the file (it may belong to another tool) and undo its changes by hand if needed.',
+    });
+  }
+  if (expectedOrgUrl && j.orgUrl !== expectedOrgUrl) {
+    throw new HarnessError('ERR_STATE_INVALID', `The state file ${path} is for ${j.orgUrl}, not ${expectedOrgUrl}.`, {
+      setting: '--state',
+      fix: `run cleanup against ${j.orgUrl}, or pass the state file of ${expectedOrgUrl}.`,
+    });
+  }
+  return j as JournalData;
+}
+
+/** A live journal: every change is on disk before the method returns. */
+export class Journal {
+  readonly path: string;
+  #data: JournalData;
+
+  private constructor(path: string, data: JournalData) {
+    this.path = path;
+    this.#data = data;
+  }
+
+  /** Starts a journal for a run; refuses when an earlier run's journal is still there. */
+  static begin(path: string, data: Omit<JournalData, 'tool' | 'version'>): Journal {
+    if (existsSync(path)) {
+      throw new HarnessError('ERR_STATE_INVALID', `An earlier run against ${data.orgUrl} did not finish cleaning up (${path}).`, {
+        setting: '--state',
+        fix: 'run `npm run cleanup` (okta-risk cleanup) first, so that run\'s app, grant and provider change are undone.',
+      });
+    }
+    const journal = new Journal(path, { tool: JOURNAL_TOOL, version: JOURNAL_VERSION, ...data });
+    journal.#flush();
+    return journal;
+  }
+
+  /** Opens an existing journal (for cleanup). */
+  static open(path: string, expectedOrgUrl?: string): Journal {
+    return new Journal(path, readJournal(path, expectedOrgUrl));
+  }
+
+  get data(): Readonly<JournalData> {
+    return this.#data;
+  }
+
+  /** Applies a change and writes it before returning. */
+  update(change: (data: JournalData) => void): void {
+    const next = structuredClone(this.#data);
+    change(next);
+    this.#data = next;
+    this.#flush();
+  }
+
+  /** True when nothing is left to undo. */
+  get empty(): boolean {
+    return !this.#data.client && !this.#data.grant && !this.#data.provider;
+  }
+
+  /** Removes the file: everything it recorded has been undone. */
+  finish(): void {
+    rmSync(this.path, { force: true });
+  }
+
+  #flush(): void {
+    writeAtomically(this.path, this.#data);
+  }
+}
