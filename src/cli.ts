@@ -13,6 +13,18 @@ import { makeEnvCommand } from './commands/env.ts';
 import { makeKeysCommand } from './commands/keys.ts';
 import { makeVerifyCommand } from './commands/verify.ts';
 
+/** A command line yargs refused; already reported on stderr. */
+export class UsageError extends Error {}
+
+/** Parses and runs a command line; the exit code ends up in `ctx.exitCode`. */
+export async function runCli(args: string[], ctx: CommandContext, overrides: { verify?: Parameters<typeof makeVerifyCommand>[1] } = {}): Promise<void> {
+  try {
+    await buildCli(args, ctx, overrides).parseAsync();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+  }
+}
+
 export function buildCli(args: string[], ctx: CommandContext, overrides: { verify?: Parameters<typeof makeVerifyCommand>[1] } = {}): Argv {
   return yargs(args)
     .scriptName('okta-risk')
@@ -27,12 +39,16 @@ export function buildCli(args: string[], ctx: CommandContext, overrides: { verif
     .strict()
     .recommendCommands()
     .epilogue('Exit codes: 0 passed, 1 assertions failed, 2 bad input or configuration, 3 the run broke, 130 interrupted.')
-    .fail((message, error, y) => {
+    .fail((message, error) => {
       if (error) throw error;
-      ctx.err.write(`${y.help() && ''}Error: ${message}\nRun with --help for the options.\n`);
+      ctx.err.write(`Error: ${message}\nRun with --help for the options.\n`);
       ctx.exitCode = EXIT_CODES.badInput;
+      // yargs would go on to run the handler if this returned.
+      throw new UsageError(message);
     })
     .help()
+    // Help and --version print and return; the process ends when main() does, never from inside yargs.
+    .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns || 110));
 }
 
@@ -51,7 +67,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const ctx: CommandContext = { cwd: process.cwd(), env: process.env, out: process.stdout, err: process.stderr, exitCode: EXIT_CODES.passed, signal: controller.signal };
-  await buildCli(hideBin(process.argv), ctx).parseAsync();
+  await runCli(hideBin(process.argv), ctx);
   process.exitCode = ctx.exitCode;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

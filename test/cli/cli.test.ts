@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { expect } from 'chai';
+import { runCli } from '../../src/cli.ts';
+import type { CommandContext } from '../../src/commands/context.ts';
+import type { VerifyOptions, VerifyResult } from '../../src/run/verify.ts';
+import { sink, tmp, type Sink } from '../integration/harness.ts';
+
+const TOKEN = '00abcdefghijklmnopqrstuvwxyz0123456789AB';
+
+function context(env: Record<string, string> = {}): CommandContext & { out: Sink; err: Sink } {
+  return { cwd: tmp('cli'), env, out: sink(), err: sink(), exitCode: 0, signal: new AbortController().signal } as CommandContext & { out: Sink; err: Sink };
+}
+
+/** Parses a verify command line without running anything: the library call is replaced by a recorder. */
+async function parseVerify(args: string[], env: Record<string, string> = {}) {
+  const ctx = context(env);
+  const calls: VerifyOptions[] = [];
+  const fake = async (options: VerifyOptions): Promise<VerifyResult> => {
+    calls.push(options);
+    return { exitCode: 0, runId: 'r', target: options.settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0 };
+  };
+  await runCli(['verify', ...args], ctx, { verify: fake });
+  return { ctx, calls };
+}
+
+describe('okta-risk command line', () => {
+  it('parses verify flags into settings without running anything else', async () => {
+    const { ctx, calls } = await parseVerify(['--action', 'log_only', '--reporters', 'junit', 'htmlextra', '--provider-name', 'Acme Risk', '--keep', '--force']);
+    expect(ctx.exitCode).to.equal(0);
+    expect(calls).to.have.length(1);
+    expect(calls[0]!.settings).to.deep.include({ action: 'log_only', reporters: ['junit', 'htmlextra'], providerName: 'Acme Risk', keep: true, force: true });
+    expect(calls[0]!.settings.target).to.deep.equal({ kind: 'emulator' });
+  });
+
+  it('takes comma-separated reporters as well', async () => {
+    const { calls } = await parseVerify(['--reporters', 'cli,junit']);
+    expect(calls[0]!.settings.reporters).to.deep.equal(['cli', 'junit']);
+  });
+
+  it("targets the org given by Okta's SDK variables", async () => {
+    const { calls } = await parseVerify([], { OKTA_CLIENT_ORGURL: 'https://dev-1.okta.com', OKTA_CLIENT_TOKEN: TOKEN });
+    expect(calls[0]!.settings.target).to.deep.equal({ kind: 'org', orgUrl: 'https://dev-1.okta.com', apiToken: TOKEN });
+  });
+
+  it('refuses an admin URL with exit code 2 and a message naming the flag and the fix, running nothing', async () => {
+    const { ctx, calls } = await parseVerify(['--org-url', 'https://acme-admin.okta.com', '--api-token', TOKEN]);
+    expect(calls).to.deep.equal([]);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.equal('Error [ERR_ORG_URL_INVALID]: --org-url is the Admin Console URL (acme-admin.okta.com), not the org URL.\nFix: use the org URL without "-admin": https://acme.okta.com\n');
+  });
+
+  it('refuses an action outside the choices with exit code 2', async () => {
+    const { ctx, calls } = await parseVerify(['--action', 'enforce']);
+    expect(calls).to.deep.equal([]);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.contain('Invalid values:');
+    expect(ctx.err.text).to.contain('Argument: action, Given: "enforce", Choices: "none", "log_only", "enforce_and_log"');
+  });
+
+  it('refuses an unknown flag with exit code 2', async () => {
+    const { ctx, calls } = await parseVerify(['--org', 'https://x.okta.com']);
+    expect(calls).to.deep.equal([]);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.contain('Unknown argument: org');
+  });
+
+  it('refuses a missing command with exit code 2', async () => {
+    const ctx = context();
+    await runCli([], ctx);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.contain('Name a command; `okta-risk verify` runs the whole flow.');
+  });
+
+  for (const command of ['verify', 'keys', 'assertion', 'env', 'emulator', 'cleanup']) {
+    it(`shows examples in ${command} --help`, async () => {
+      const ctx = context();
+      let help = '';
+      const log = console.log;
+      console.log = (text: unknown) => void (help += String(text));
+      try {
+        await runCli([command, '--help'], ctx);
+      } finally {
+        console.log = log;
+      }
+      expect(help).to.contain('Examples:');
+      expect(help).to.contain(`okta-risk ${command}`);
+    });
+  }
+
+  it('refuses an emulator port out of range with exit code 2', async () => {
+    const ctx = context();
+    await runCli(['emulator', '--port', '70000'], ctx);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.equal('Error [ERR_SETTING_INVALID]: --port must be a port number from 0 to 65535, got 70000.\nFix: pass e.g. --port 8787, or 0 for any free port.\n');
+  });
+
+  it('refuses cleanup without an org, naming the settings', async () => {
+    const ctx = context();
+    await runCli(['cleanup'], ctx);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.contain('Error [ERR_SETTING_MISSING]: cleanup needs an org');
+  });
+
+  it('writes a key pair with keys, printing only the public half', async () => {
+    const ctx = context();
+    await runCli(['keys', '--out', 'k'], ctx);
+    expect(ctx.exitCode).to.equal(0);
+    const publicJwk = JSON.parse(ctx.out.text.split('\n').find((l) => l.startsWith('{'))!) as Record<string, unknown>;
+    expect(Object.keys(publicJwk).sort()).to.deep.equal(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    expect(ctx.out.text).to.not.match(/"d":/);
+  });
+
+  it('mints an assertion into a 0600 file and never prints it', async () => {
+    const ctx = context();
+    await runCli(['keys', '--out', 'k'], ctx);
+    await runCli(['assertion', '--client-id', '0oaaaboyxsbrWdsk81d6', '--key', 'k/private.jwk.json', '--org-url', 'https://dev-1.okta.com', '--out', 'a.jwt'], ctx);
+    expect(ctx.exitCode).to.equal(0);
+    const { readFileSync, statSync } = await import('node:fs');
+    const jwt = readFileSync(`${ctx.cwd}/a.jwt`, 'utf8').trim();
+    expect(jwt.split('.')).to.have.length(3);
+    expect(statSync(`${ctx.cwd}/a.jwt`).mode & 0o777).to.equal(0o600);
+    expect(ctx.out.text).to.not.contain(jwt);
+  });
+
+  it('writes a Postman environment with env, secrets typed secret, mode 0600, never printing the token', async () => {
+    const ctx = context({ OKTA_CLIENT_ORGURL: 'https://dev-1.okta.com', OKTA_CLIENT_TOKEN: TOKEN });
+    await runCli(['env', '--out', 'okta.postman_environment.json'], ctx);
+    expect(ctx.exitCode).to.equal(0);
+    const { readFileSync, statSync } = await import('node:fs');
+    const file = `${ctx.cwd}/okta.postman_environment.json`;
+    const env = JSON.parse(readFileSync(file, 'utf8')) as { values: Array<{ key: string; value: string; type: string }> };
+    expect(env.values.find((v) => v.key === 'apikey')).to.deep.include({ value: TOKEN, type: 'secret' });
+    expect(env.values.find((v) => v.key === 'url')).to.deep.include({ value: 'https://dev-1.okta.com', type: 'default' });
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+    expect(ctx.out.text + ctx.err.text).to.not.contain(TOKEN);
+  });
+
+  it('exits 2 from the real entry point on bad input', function () {
+    this.timeout(30_000);
+    const run = spawnSync(process.execPath, ['bin/okta-risk.js', 'verify', '--org-url', 'http://acme.okta.com', '--api-token', TOKEN], { encoding: 'utf8', timeout: 25_000 });
+    expect(run.status).to.equal(2);
+    expect(run.stderr).to.contain('Error [ERR_ORG_URL_INVALID]: --org-url uses http:// to acme.okta.com; the API token would cross the network in clear text.');
+  });
+});
