@@ -99,15 +99,19 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop keeping the body but read it to the end, so the client still gets an answer.
+        req.off('data', onData);
+        req.resume();
+        chunks.length = 0;
         reject(new OktaApiError('E0000001', { detail: 'request body too large', causes: ['body: must be at most 1 MiB'] }));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });

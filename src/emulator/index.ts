@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { OktaApiError } from './errors.ts';
 import { errorReply, Router, sendReply, toEmulatorRequest, type Reply } from './http.ts';
 import { Faults, type FaultOptions } from './faults.ts';
+import { requestId } from './ids.ts';
 import { createOrgKeys } from './keys.ts';
 import type { Org, OrgSettings } from './org.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -124,7 +125,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     try {
       request = await toEmulatorRequest(req);
     } catch (error) {
-      return { reply: errorReply(error) };
+      return { reply: errorReply(error), requestId: requestId() };
     }
     const found = router.match(request.method, request.path);
     const faulty = faults.applies(request.method, 'route' in found ? found.route.path : undefined, request.path);
@@ -161,7 +162,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
       ({ reply, requestId, drop }) => {
         // The org acted; the answer is lost on the way back.
         if (drop) return void req.socket.destroy();
-        reply.headers = { ...reply.headers, 'x-okta-request-id': requestId ?? 'none' };
+        reply.headers = { ...reply.headers, 'x-okta-request-id': requestId ?? '' };
         sendReply(res, reply, req.method === 'HEAD');
       },
       () => {
