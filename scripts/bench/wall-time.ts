@@ -1,0 +1,233 @@
+/**
+ * Part 2: `okta-risk verify` against its embedded emulator, timed end to end as a process, side by side with
+ * a plain `newman run` of the same collection against a standalone emulator in this process, given an
+ * environment rendered with `renderEnvironment`. The two alternate (verify, newman, verify, …) after one
+ * warm-up pair that fills tsx's transform cache and the disk cache; medians of the rest.
+ *
+ * Plain Newman cannot mint the client assertion for a client it has not created yet, so its token request
+ * (and with it the events request and the System Log check) fails: the comparison is of wall time for one
+ * full pass over the collection, not of outcomes.
+ */
+import { spawn, fork } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { COLLECTION_FILE } from '../../src/collection/collection.ts';
+import { buildEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { renderEnvironment } from '../../src/environment/render-environment.ts';
+import { countSignals, GUIDE_SAMPLE_EVENTS } from '../../src/events/risk-events.ts';
+import { generateProviderKeyPair } from '../../src/keys/index.ts';
+import { median, pairedRatio, type Figure } from './figures.ts';
+import type { VerifyProfile } from './profile-verify.ts';
+
+export interface WallTimeOptions {
+  /** Timed runs of each (after one warm-up pair). */
+  runs: number;
+  /** A private scratch directory (reports, run state, rendered environments). */
+  dir: string;
+  /** Called with every child process started, so the bench can kill it if it dies first. */
+  track: (child: { pid?: number | undefined; kill(signal?: NodeJS.Signals): boolean; exitCode: number | null; signalCode: NodeJS.Signals | null }) => void;
+  log: (line: string) => void;
+}
+
+export interface WallTimeResult {
+  figures: Figure[];
+  notes: string[];
+  verifyMs: number[];
+  newmanMs: number[];
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OKTA_RISK_BIN = join(ROOT, 'bin/okta-risk.js');
+const NEWMAN_BIN = join(ROOT, 'node_modules/.bin/newman');
+const PROFILE_FILE = fileURLToPath(new URL('./profile-verify.ts', import.meta.url));
+/** No single process may run longer than this; a hung run is killed and the bench fails. */
+const PROCESS_TIMEOUT_MS = 60_000;
+
+interface Timed {
+  ms: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment the children get: never an org's credentials, so nothing can reach past loopback. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  delete env.OKTA_CLIENT_ORGURL;
+  delete env.OKTA_CLIENT_TOKEN;
+  return env;
+}
+
+function timeProcess(command: string, args: string[], track: WallTimeOptions['track']): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROCESS_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = performance.now() - started;
+      if (signal) return reject(new Error(`${command} ${args[0] ?? ''} was killed (${signal}) after ${ms.toFixed(0)} ms`));
+      resolve({ ms, code, stdout, stderr });
+    });
+  });
+}
+
+/** The requests Newman's cli reporter lists as failed (`inside "Folder / Request"`). */
+function failedRequests(stdout: string): string[] {
+  return [...new Set([...stdout.matchAll(/inside "([^"]+)"/g)].map((m) => m[1]!))];
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+export async function measureWallTime(options: WallTimeOptions): Promise<WallTimeResult> {
+  const { runs, dir, track, log } = options;
+  const notes: string[] = [];
+  let emulator: Emulator | undefined;
+  try {
+    emulator = await buildEmulator();
+    const url = await emulator.listen({ port: 0, host: '127.0.0.1' });
+    const keys = await generateProviderKeyPair();
+    await mkdir(join(dir, 'environments'), { recursive: true, mode: 0o700 });
+
+    const runVerify = async (): Promise<Timed> => {
+      const timed = await timeProcess(
+        process.execPath,
+        [OKTA_RISK_BIN, 'verify', '--emulator', '--reporters', 'junit', 'htmlextra', '--reports-dir', join(dir, 'reports'), '--work-dir', join(dir, 'work')],
+        track,
+      );
+      if (timed.code !== 0) throw new Error(`verify exited ${timed.code}:\n${lastLines(timed.stdout + timed.stderr, 20)}`);
+      return timed;
+    };
+    let newmanIndex = 0;
+    let newmanFailures: string[] = [];
+    const runNewman = async (): Promise<Timed> => {
+      // A fresh org each time, as verify gets one.
+      emulator!.reset();
+      const environment = renderEnvironment({
+        url,
+        apikey: emulator!.apiToken,
+        providerName: 'Risk Provider Example',
+        publicKey: JSON.stringify(keys.publicJwk),
+        riskAction: 'enforce_and_log',
+        riskEvents: JSON.stringify(GUIDE_SAMPLE_EVENTS),
+        runStartedAt: new Date(Date.now() - 1000).toISOString(),
+        expectedSignalCount: String(countSignals(GUIDE_SAMPLE_EVENTS)),
+        logPollAttempts: '1',
+        logPollIntervalMs: '0',
+      });
+      const file = join(dir, 'environments', `newman-${++newmanIndex}.json`);
+      await writeFile(file, JSON.stringify(environment), { mode: 0o600 });
+      const timed = await timeProcess(NEWMAN_BIN, ['run', COLLECTION_FILE, '-e', file, '--reporters', 'cli', '--no-color'], track);
+      const requests = /requests\s*│\s*(\d+)\s*│\s*(\d+)/.exec(timed.stdout);
+      if (!requests || requests[1] !== '12') throw new Error(`plain newman did not run the 12 requests:\n${lastLines(timed.stdout + timed.stderr, 20)}`);
+      newmanFailures = failedRequests(timed.stdout);
+      return timed;
+    };
+
+    const verifyMs: number[] = [];
+    const newmanMs: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const v = await runVerify();
+      const n = await runNewman();
+      if (i > 0) {
+        verifyMs.push(v.ms);
+        newmanMs.push(n.ms);
+      }
+      log(`  ${i === 0 ? 'warm-up' : `run ${i}`}: verify ${v.ms.toFixed(0)} ms (exit ${v.code}), newman ${n.ms.toFixed(0)} ms (exit ${n.code})`);
+    }
+    notes.push(
+      `plain newman cannot mint the client assertion for the client it creates, so these failed as expected: ${newmanFailures.join('; ') || '(none?)'}; ` +
+        'the comparison is of wall time for one full pass over the collection (12 requests each)',
+    );
+
+    const baseline = 'newman.wall.median';
+    const figures: Figure[] = [
+      { name: baseline, value: median(newmanMs), unit: 'ms' },
+      { name: 'verify.wall.median', value: median(verifyMs), unit: 'ms', vs: { baseline, ratio: pairedRatio(verifyMs, newmanMs) }, goal: { op: '<=', ratio: 1.5 } },
+      { name: 'newman.wall.min', value: Math.min(...newmanMs), unit: 'ms', detail: true },
+      { name: 'verify.wall.min', value: Math.min(...verifyMs), unit: 'ms', detail: true },
+    ];
+    return { figures, notes, verifyMs, newmanMs };
+  } finally {
+    await emulator?.close();
+  }
+}
+
+/** Median wall time of `runs` runs of a command (process start and module loading, nothing else). */
+async function startCost(command: string, args: string[], runs: number, track: WallTimeOptions['track']): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await timeProcess(command, args, track)).ms);
+  return median(times);
+}
+
+export interface ProfileResult {
+  figures: Figure[];
+  lines: string[];
+}
+
+/** Splits a verify run's time into start-up, key generation, Newman runs and reports, to say where it goes. */
+export async function profileVerify(options: Omit<WallTimeOptions, 'runs'> & { verifyMs: number; newmanMs: number }): Promise<ProfileResult> {
+  const { dir, track } = options;
+  const nodeStart = await startCost(process.execPath, ['-e', '0'], 3, track);
+  const cliStart = await startCost(process.execPath, [OKTA_RISK_BIN, '--help'], 3, track);
+  const newmanStart = await startCost(NEWMAN_BIN, ['--version'], 3, track);
+
+  const scratch = join(dir, 'profile');
+  await mkdir(scratch, { recursive: true, mode: 0o700 });
+  const profile = await new Promise<VerifyProfile>((resolve, reject) => {
+    const child = fork(PROFILE_FILE, [scratch], { cwd: ROOT, env: childEnv(), execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    track(child);
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROCESS_TIMEOUT_MS);
+    child.on('message', (message: VerifyProfile | { type: 'failed'; message: string }) => {
+      if (message.type === 'failed') reject(new Error(`profiling verify failed: ${message.message}`));
+      else resolve(message);
+    });
+    // 'close', not 'exit': by then every IPC message has been delivered.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the profiling process exited (code ${code}, signal ${signal}) without a result`));
+    });
+  });
+
+  const runsMs = profile.newmanRuns.reduce((sum, r) => sum + r.ms, 0);
+  const perRun = profile.newmanRuns.length > 0 ? runsMs / profile.newmanRuns.length : 0;
+  const requests = profile.newmanRuns.reduce((sum, r) => sum + r.requests, 0);
+  const startup = profile.processStartMs + profile.importCliMs;
+  const lines = [
+    `node -e 0: ${nodeStart.toFixed(0)} ms; okta-risk --help (node + tsx + the CLI's module graph): ${cliStart.toFixed(0)} ms; newman --version: ${newmanStart.toFixed(0)} ms`,
+    `inside one verify process: start to first line ${profile.processStartMs.toFixed(0)} ms, importing src/cli.ts ${profile.importCliMs.toFixed(0)} ms (newman alone ${profile.importNewmanMs.toFixed(0)} ms)`,
+    `RSA 2048 key generation: ${profile.keyGenerationMs.toFixed(0)} ms (median of 5; verify makes one per run without --key)`,
+    `verify() itself: ${profile.verifyMs.toFixed(0)} ms, exit ${profile.exitCode}; ${profile.newmanRuns.length} newman.run calls for ${requests} requests, ${runsMs.toFixed(0)} ms in all (${perRun.toFixed(0)} ms each); plain newman makes 1 run for 12`,
+    `  runs: ${profile.newmanRuns.map((r) => `${r.requests}req ${r.ms.toFixed(0)}ms`).join(', ')}`,
+    `  phases at: ${profile.phases.map((p) => `${p.phase} +${p.atMs.toFixed(0)}`).join(', ')} ms`,
+    `after the last newman run (journal check, fallback cleanup, junit + htmlextra reports): ${profile.afterLastRunMs.toFixed(0)} ms`,
+    `verify ~= start-up ${startup.toFixed(0)} + verify() ${profile.verifyMs.toFixed(0)} ms (newman runs ${runsMs.toFixed(0)}, key ~${profile.keyGenerationMs.toFixed(0)}, after ${profile.afterLastRunMs.toFixed(0)}, rest ${(profile.verifyMs - runsMs - profile.keyGenerationMs - profile.afterLastRunMs).toFixed(0)}); ` +
+      `measured medians: verify ${options.verifyMs.toFixed(0)} ms vs newman ${options.newmanMs.toFixed(0)} ms`,
+  ];
+  const figures: Figure[] = [
+    { name: 'profile.node.start', value: nodeStart, unit: 'ms', detail: true },
+    { name: 'profile.okta-risk.help', value: cliStart, unit: 'ms', detail: true },
+    { name: 'profile.newman.version', value: newmanStart, unit: 'ms', detail: true },
+    { name: 'profile.verify.import-cli', value: profile.importCliMs, unit: 'ms', detail: true },
+    { name: 'profile.verify.key-generation', value: profile.keyGenerationMs, unit: 'ms', detail: true },
+    { name: 'profile.verify.newman-runs', value: profile.newmanRuns.length, unit: 'runs', detail: true },
+    { name: 'profile.verify.newman-runs.total', value: runsMs, unit: 'ms', detail: true },
+    { name: 'profile.verify.newman-run.mean', value: perRun, unit: 'ms', detail: true },
+    { name: 'profile.verify.after-last-run', value: profile.afterLastRunMs, unit: 'ms', detail: true },
+    { name: 'profile.verify.in-process', value: profile.verifyMs, unit: 'ms', detail: true },
+  ];
+  return { figures, lines };
+}
