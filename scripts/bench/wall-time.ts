@@ -54,7 +54,7 @@ interface Timed {
 
 /** The environment the children get: never an org's credentials, so nothing can reach past loopback. */
 function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   delete env.OKTA_CLIENT_ORGURL;
   delete env.OKTA_CLIENT_TOKEN;
   return env;
@@ -130,7 +130,7 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
       });
       const file = join(dir, 'environments', `newman-${++newmanIndex}.json`);
       await writeFile(file, JSON.stringify(environment), { mode: 0o600 });
-      const timed = await timeProcess(NEWMAN_BIN, ['run', COLLECTION_FILE, '-e', file, '--reporters', 'cli', '--no-color'], track);
+      const timed = await timeProcess(NEWMAN_BIN, ['run', COLLECTION_FILE, '-e', file, '--reporters', 'cli', '--color', 'off'], track);
       const requests = /requests\s*│\s*(\d+)\s*│\s*(\d+)/.exec(timed.stdout);
       if (!requests || requests[1] !== '12') throw new Error(`plain newman did not run the 12 requests:\n${lastLines(timed.stdout + timed.stderr, 20)}`);
       newmanFailures = failedRequests(timed.stdout);

@@ -20,27 +20,57 @@ const subset = JSON.parse(readFileSync(new URL('../fixtures/okta-openapi-subset.
   { paths: Record<string, Record<string, any>>; components: Record<string, Record<string, any>> }
 >;
 
-function convert(node: any, spec: Spec): any {
-  if (Array.isArray(node)) return node.map((n) => convert(n, spec));
+function convert(node: any, spec: Spec, discriminated: Set<string>): any {
+  if (Array.isArray(node)) return node.map((n) => convert(n, spec, discriminated));
   if (!node || typeof node !== 'object') return node;
   const out: Record<string, any> = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === 'discriminator' || key === 'example' || key === 'examples' || key === 'x-enumDescriptions') continue;
     if (key === '$ref' && typeof value === 'string') out.$ref = `${spec}${value}`;
-    else out[key] = convert(value, spec);
+    else if (key === 'allOf' && Array.isArray(value)) {
+      // A subtype's allOf names its parent: point it at the parent's base, or parent and subtype would
+      // refer to each other forever (Okta's "oneOfInheritance" documents do this).
+      out.allOf = value.map((v: any) => {
+        const name = typeof v?.$ref === 'string' ? v.$ref.split('/').pop() : undefined;
+        return name && discriminated.has(name) ? { $ref: `${spec}#/components/schemas/${name}__base` } : convert(v, spec, discriminated);
+      });
+    } else out[key] = convert(value, spec, discriminated);
   }
+  // ajv knows `nullable` itself but insists on a sibling `type`; resolve it here instead.
+  delete out.nullable;
   if (node.nullable === true) {
-    delete out.nullable;
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+    if (typeof out.type === 'string') {
+      out.type = [out.type, 'null'];
+      if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+    } else if (out.type === undefined) {
+      return { anyOf: [out, { type: 'null' }] };
+    }
   }
   return out;
+}
+
+/** Converts the components, adding a `<name>__base` copy (without its oneOf) of every parent of a subtype cycle. */
+function convertComponents(components: Record<string, any>, spec: Spec): Record<string, any> {
+  const schemas: Record<string, any> = components.schemas ?? {};
+  const refName = (v: any): string | undefined => (typeof v?.$ref === 'string' ? v.$ref.split('/').pop() : undefined);
+  // A parent lists its subtypes in oneOf, and each subtype's allOf names the parent.
+  const discriminated = new Set(
+    Object.keys(schemas).filter((name) =>
+      (schemas[name]?.oneOf ?? []).some((member: any) => (schemas[refName(member) ?? '']?.allOf ?? []).some((a: any) => refName(a) === name)),
+    ),
+  );
+  const converted = convert(components, spec, discriminated);
+  for (const name of discriminated) {
+    const { oneOf: _oneOf, discriminator: _d, ...base } = schemas[name];
+    converted.schemas[`${name}__base`] = convert(base, spec, discriminated);
+  }
+  return converted;
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
 addFormats(ajv);
 for (const spec of ['management', 'oauth'] as const) {
-  ajv.addSchema({ $id: spec, components: convert(subset[spec].components, spec) });
+  ajv.addSchema({ $id: spec, components: convertComponents(subset[spec].components, spec) });
 }
 
 const cache = new Map<string, ValidateFunction>();
@@ -63,7 +93,7 @@ export function assertMatchesSpec(spec: Spec, method: string, path: string, stat
       if (body !== undefined && body !== '') throw new Error(`${method} ${path} ${status} has no body in the spec, got one`);
       return;
     }
-    validate = ajv.compile(convert(schema, spec));
+    validate = ajv.compile(convert(schema, spec, new Set()));
     cache.set(key, validate);
   }
   if (!validate!(body)) {

@@ -1,0 +1,152 @@
+/**
+ * `npm run bench`: the harness's benchmarks, measured side by side in one run.
+ *
+ * 1. Emulator throughput on the events and token endpoints against a bare `node:http` server, load from a
+ *    forked client process, interleaved round by round (`scripts/bench/throughput.ts`).
+ * 2. `okta-risk verify` wall time against a plain `newman run` of the same collection, alternating
+ *    (`scripts/bench/wall-time.ts`); when verify misses its goal, a profile of where its time goes.
+ *
+ * Prints a table (each figure as a ratio to its baseline, with its goal) and writes `reports/bench.json` as
+ * `[{name, value, unit}]`. Everything listens on loopback; every child process is killed on the way out.
+ *
+ * Options: --rounds N (5), --round-ms MS (1500), --connections N (16), --runs N (5),
+ * --only throughput|wall, --profile (profile verify even when it meets its goal), --no-profile.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatTable, met, toEntries, type Figure } from './bench/figures.ts';
+import { LoadClient } from './bench/load.ts';
+import { measureThroughput } from './bench/throughput.ts';
+import { measureWallTime, profileVerify, type WallTimeOptions } from './bench/wall-time.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REPORT_FILE = join(ROOT, 'reports', 'bench.json');
+
+/** The JSON names of the ratio entries, by the figure they compare. */
+const RATIO_NAMES: Record<string, string> = {
+  'emulator.events.rps': 'emulator.events.ratio',
+  'emulator.tokens.rps': 'emulator.tokens.ratio',
+  'verify.wall.median': 'verify.vs.newman.ratio',
+};
+
+type Child = Parameters<WallTimeOptions['track']>[0];
+
+function positive(name: string, text: string | undefined, fallback: number, max: number): number {
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new TypeError(`--${name} must be a whole number from 1 to ${max}, got ${text}`);
+  return value;
+}
+
+function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; only?: 'throughput' | 'wall'; profile?: boolean } {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string' },
+      'round-ms': { type: 'string' },
+      connections: { type: 'string' },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      profile: { type: 'boolean' },
+      'no-profile': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.only !== undefined && values.only !== 'throughput' && values.only !== 'wall') throw new TypeError(`--only takes throughput or wall, got ${values.only}`);
+  return {
+    // Bounded, so the bench always ends: at most 20 rounds of 10 s, 20 runs.
+    rounds: positive('rounds', values.rounds, 5, 20),
+    roundMs: positive('round-ms', values['round-ms'], 1500, 10_000),
+    connections: positive('connections', values.connections, 16, 256),
+    runs: positive('runs', values.runs, 5, 20),
+    ...(values.only === undefined ? {} : { only: values.only }),
+    ...(values.profile ? { profile: true } : values['no-profile'] ? { profile: false } : {}),
+  };
+}
+
+async function main(): Promise<number> {
+  const options = readOptions();
+  const began = performance.now();
+  const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  const children = new Set<Child>();
+  const track = (child: Child): void => void children.add(child);
+  const killChildren = (): void => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  let load: LoadClient | undefined;
+  // Last resort: whatever happens, no child outlives the bench.
+  process.on('exit', () => {
+    load?.kill();
+    killChildren();
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'okta-risk-bench-'));
+  const onSignal = (): void => {
+    process.stderr.write('\nInterrupted: stopping the bench and its child processes.\n');
+    load?.kill();
+    killChildren();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  let profileLines: string[] = [];
+  try {
+    if (options.only !== 'wall') {
+      log(`1. Emulator throughput: ${options.rounds} rounds (+1 warm-up) of ${options.roundMs} ms per contender, ${options.connections} keep-alive connections from a child process`);
+      load = new LoadClient();
+      const throughput = await measureThroughput({ load, rounds: options.rounds, roundMs: options.roundMs, connections: options.connections, log });
+      await load.close();
+      figures.push(...throughput.figures);
+      notes.push(...throughput.notes);
+    }
+    if (options.only !== 'throughput') {
+      log(`2. verify vs plain newman: ${options.runs} runs each (+1 warm-up pair), alternating`);
+      const wall = await measureWallTime({ runs: options.runs, dir, track, log });
+      figures.push(...wall.figures);
+      notes.push(...wall.notes);
+      const verdict = met(wall.figures.find((f) => f.name === 'verify.wall.median')!);
+      if (options.profile ?? verdict === false) {
+        log('   profiling verify (where the time goes)…');
+        const sorted = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+        const profile = await profileVerify({ dir, track, log, verifyMs: sorted(wall.verifyMs), newmanMs: sorted(wall.newmanMs) });
+        figures.push(...profile.figures);
+        profileLines = profile.lines;
+      }
+    }
+  } finally {
+    await load?.close();
+    killChildren();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  log('');
+  log(formatTable(figures));
+  log('');
+  log('Ratios are medians of per-round ratios (each pair ran back to back); values are medians over the rounds.');
+  for (const note of notes) log(`- ${note}`);
+  if (profileLines.length > 0) {
+    log('');
+    log('Where verify spends its time:');
+    for (const line of profileLines) log(`  ${line}`);
+  }
+  await mkdir(join(ROOT, 'reports'), { recursive: true });
+  await writeFile(REPORT_FILE, `${JSON.stringify(toEntries(figures, RATIO_NAMES), null, 2)}\n`);
+  log('');
+  log(`Wrote ${REPORT_FILE} (${((performance.now() - began) / 1000).toFixed(1)} s in all).`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
