@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatTable, met, toEntries, type Figure } from './bench/figures.ts';
+import { formatTable, median, met, toEntries, type Figure } from './bench/figures.ts';
 import { LoadClient } from './bench/load.ts';
 import { measureThroughput } from './bench/throughput.ts';
 import { measureWallTime, profileVerify, type WallTimeOptions } from './bench/wall-time.ts';
@@ -112,8 +112,7 @@ async function main(): Promise<number> {
       const verdict = met(wall.figures.find((f) => f.name === 'verify.wall.median')!);
       if (options.profile ?? verdict === false) {
         log('   profiling verify (where the time goes)…');
-        const sorted = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-        const profile = await profileVerify({ dir, track, log, verifyMs: sorted(wall.verifyMs), newmanMs: sorted(wall.newmanMs) });
+        const profile = await profileVerify({ dir, track, verifyMs: median(wall.verifyMs), newmanMs: median(wall.newmanMs), newmanRunMs: median(wall.newmanRunMs) });
         figures.push(...profile.figures);
         profileLines = profile.lines;
       }

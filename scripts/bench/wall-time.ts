@@ -36,6 +36,8 @@ export interface WallTimeResult {
   notes: string[];
   verifyMs: number[];
   newmanMs: number[];
+  /** Newman's own "total run duration" of each timed run. */
+  newmanRunMs: number[];
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -113,6 +115,8 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
     };
     let newmanIndex = 0;
     let newmanFailures: string[] = [];
+    // Newman's own "total run duration": the one newman.run, without process start and module loading.
+    let lastRunMs = Number.NaN;
     const runNewman = async (): Promise<Timed> => {
       // A fresh org each time, as verify gets one.
       emulator!.reset();
@@ -134,17 +138,21 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
       const requests = /requests\s*│\s*(\d+)\s*│\s*(\d+)/.exec(timed.stdout);
       if (!requests || requests[1] !== '12') throw new Error(`plain newman did not run the 12 requests:\n${lastLines(timed.stdout + timed.stderr, 20)}`);
       newmanFailures = failedRequests(timed.stdout);
+      const duration = /total run duration: ([\d.]+)(ms|s)\b/.exec(timed.stdout);
+      if (duration) lastRunMs = Number(duration[1]) * (duration[2] === 's' ? 1000 : 1);
       return timed;
     };
 
     const verifyMs: number[] = [];
     const newmanMs: number[] = [];
+    const newmanRunMs: number[] = [];
     for (let i = 0; i <= runs; i++) {
       const v = await runVerify();
       const n = await runNewman();
       if (i > 0) {
         verifyMs.push(v.ms);
         newmanMs.push(n.ms);
+        newmanRunMs.push(lastRunMs);
       }
       log(`  ${i === 0 ? 'warm-up' : `run ${i}`}: verify ${v.ms.toFixed(0)} ms (exit ${v.code}), newman ${n.ms.toFixed(0)} ms (exit ${n.code})`);
     }
@@ -159,8 +167,9 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
       { name: 'verify.wall.median', value: median(verifyMs), unit: 'ms', vs: { baseline, ratio: pairedRatio(verifyMs, newmanMs) }, goal: { op: '<=', ratio: 1.5 } },
       { name: 'newman.wall.min', value: Math.min(...newmanMs), unit: 'ms', detail: true },
       { name: 'verify.wall.min', value: Math.min(...verifyMs), unit: 'ms', detail: true },
+      { name: 'newman.run.median', value: median(newmanRunMs), unit: 'ms', detail: true },
     ];
-    return { figures, notes, verifyMs, newmanMs };
+    return { figures, notes, verifyMs, newmanMs, newmanRunMs };
   } finally {
     await emulator?.close();
   }
@@ -178,56 +187,90 @@ export interface ProfileResult {
   lines: string[];
 }
 
-/** Splits a verify run's time into start-up, key generation, Newman runs and reports, to say where it goes. */
-export async function profileVerify(options: Omit<WallTimeOptions, 'runs'> & { verifyMs: number; newmanMs: number }): Promise<ProfileResult> {
+function forkProfile(dir: string, track: WallTimeOptions['track']): Promise<{ profile: VerifyProfile; wallMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = fork(PROFILE_FILE, [dir], { cwd: ROOT, env: childEnv(), execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    track(child);
+    let profile: VerifyProfile | undefined;
+    let failure: string | undefined;
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROCESS_TIMEOUT_MS);
+    child.on('message', (message: VerifyProfile | { type: 'failed'; message: string }) => {
+      if (message.type === 'failed') failure = message.message;
+      else profile = message;
+    });
+    // 'close', not 'exit': by then every IPC message has been delivered and the process is gone.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - started;
+      if (profile) resolve({ profile, wallMs });
+      else reject(new Error(`profiling verify failed (code ${code}, signal ${signal}): ${failure ?? 'no result'}`));
+    });
+  });
+}
+
+function row(label: string, verify: string, newman: string, why: string): string {
+  return `${label.padEnd(34)}${verify.padStart(12)}${newman.padStart(14)}   ${why}`;
+}
+
+/**
+ * Splits a verify run's time into start-up, module loading, set-up, Newman runs and reports, next to the
+ * same parts of a plain newman run, to say where the difference goes.
+ */
+export async function profileVerify(options: {
+  dir: string;
+  track: WallTimeOptions['track'];
+  /** Medians measured side by side, to set the profile against. */
+  verifyMs: number;
+  newmanMs: number;
+  newmanRunMs: number;
+}): Promise<ProfileResult> {
   const { dir, track } = options;
   const nodeStart = await startCost(process.execPath, ['-e', '0'], 3, track);
-  const cliStart = await startCost(process.execPath, [OKTA_RISK_BIN, '--help'], 3, track);
   const newmanStart = await startCost(NEWMAN_BIN, ['--version'], 3, track);
+  const cliStart = await startCost(process.execPath, [OKTA_RISK_BIN, '--help'], 3, track);
 
   const scratch = join(dir, 'profile');
   await mkdir(scratch, { recursive: true, mode: 0o700 });
-  const profile = await new Promise<VerifyProfile>((resolve, reject) => {
-    const child = fork(PROFILE_FILE, [scratch], { cwd: ROOT, env: childEnv(), execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    track(child);
-    const timer = setTimeout(() => child.kill('SIGKILL'), PROCESS_TIMEOUT_MS);
-    child.on('message', (message: VerifyProfile | { type: 'failed'; message: string }) => {
-      if (message.type === 'failed') reject(new Error(`profiling verify failed: ${message.message}`));
-      else resolve(message);
-    });
-    // 'close', not 'exit': by then every IPC message has been delivered.
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the profiling process exited (code ${code}, signal ${signal}) without a result`));
-    });
-  });
+  const { profile, wallMs } = await forkProfile(scratch, track);
 
   const runsMs = profile.newmanRuns.reduce((sum, r) => sum + r.ms, 0);
   const perRun = profile.newmanRuns.length > 0 ? runsMs / profile.newmanRuns.length : 0;
   const requests = profile.newmanRuns.reduce((sum, r) => sum + r.requests, 0);
-  const startup = profile.processStartMs + profile.importCliMs;
+  const setupMs = profile.phases[0]?.atMs ?? 0;
+  const betweenMs = profile.verifyMs - setupMs - runsMs - profile.afterLastRunMs;
+  // The profiling process without its own measurements: one verify run as a process, seen from here.
+  const processMs = wallMs - profile.ownMs;
+  const verifyOther = processMs - profile.processStartMs - profile.importCliMs - profile.verifyMs;
+  const newmanModules = Math.max(0, newmanStart - nodeStart);
+  const newmanOther = options.newmanMs - nodeStart - newmanModules - options.newmanRunMs;
+  const ms = (value: number): string => `${value.toFixed(0)} ms`;
   const lines = [
-    `node -e 0: ${nodeStart.toFixed(0)} ms; okta-risk --help (node + tsx + the CLI's module graph): ${cliStart.toFixed(0)} ms; newman --version: ${newmanStart.toFixed(0)} ms`,
-    `inside one verify process: start to first line ${profile.processStartMs.toFixed(0)} ms, importing src/cli.ts ${profile.importCliMs.toFixed(0)} ms (newman alone ${profile.importNewmanMs.toFixed(0)} ms)`,
-    `RSA 2048 key generation: ${profile.keyGenerationMs.toFixed(0)} ms (median of 5; verify makes one per run without --key)`,
-    `verify() itself: ${profile.verifyMs.toFixed(0)} ms, exit ${profile.exitCode}; ${profile.newmanRuns.length} newman.run calls for ${requests} requests, ${runsMs.toFixed(0)} ms in all (${perRun.toFixed(0)} ms each); plain newman makes 1 run for 12`,
-    `  runs: ${profile.newmanRuns.map((r) => `${r.requests}req ${r.ms.toFixed(0)}ms`).join(', ')}`,
-    `  phases at: ${profile.phases.map((p) => `${p.phase} +${p.atMs.toFixed(0)}`).join(', ')} ms`,
-    `after the last newman run (journal check, fallback cleanup, junit + htmlextra reports): ${profile.afterLastRunMs.toFixed(0)} ms`,
-    `verify ~= start-up ${startup.toFixed(0)} + verify() ${profile.verifyMs.toFixed(0)} ms (newman runs ${runsMs.toFixed(0)}, key ~${profile.keyGenerationMs.toFixed(0)}, after ${profile.afterLastRunMs.toFixed(0)}, rest ${(profile.verifyMs - runsMs - profile.keyGenerationMs - profile.afterLastRunMs).toFixed(0)}); ` +
-      `measured medians: verify ${options.verifyMs.toFixed(0)} ms vs newman ${options.newmanMs.toFixed(0)} ms`,
+    row('', 'verify', 'plain newman', ''),
+    row('process start', ms(profile.processStartMs), ms(nodeStart), "verify: node + tsx's loader (bin/okta-risk.js registers tsx); newman: node -e 0"),
+    row('loading modules', ms(profile.importCliMs), ms(newmanModules), `verify: all of src/cli.ts's graph, newman ${ms(profile.importNewmanMs)} of it; newman: newman --version - node -e 0`),
+    row('set-up before the first request', ms(setupMs), '-', `2 RSA 2048 key pairs in a row (provider + emulator org AS, ~${ms(profile.keyGenerationMs)} each), emulator, reachability, provider choice`),
+    row('newman.run', `${ms(runsMs)} (${profile.newmanRuns.length})`, `${ms(options.newmanRunMs)} (1)`, `${requests} requests each; verify's runs cost ~${ms(perRun)} each: ${profile.newmanRuns.map((r) => `${r.requests}:${r.ms.toFixed(0)}`).join(' ')}`),
+    row('between runs', ms(betweenMs), '-', 'journal writes, assertion minting, org checks'),
+    row('after the last run', ms(profile.afterLastRunMs), '-', 'journal check and the merged junit + htmlextra reports (plain newman: cli reporter only)'),
+    row('other (exit, summary, noise)', ms(verifyOther), ms(newmanOther), 'verify: its profiled process minus the parts above; newman: its median minus the parts above'),
+    row('total', ms(processMs), ms(options.newmanMs), `profiled once; the side-by-side medians were verify ${ms(options.verifyMs)}, newman ${ms(options.newmanMs)}`),
+    `okta-risk --help (node + tsx + the whole CLI graph, no work): ${ms(cliStart)}`,
   ];
   const figures: Figure[] = [
     { name: 'profile.node.start', value: nodeStart, unit: 'ms', detail: true },
-    { name: 'profile.okta-risk.help', value: cliStart, unit: 'ms', detail: true },
     { name: 'profile.newman.version', value: newmanStart, unit: 'ms', detail: true },
+    { name: 'profile.okta-risk.help', value: cliStart, unit: 'ms', detail: true },
+    { name: 'profile.verify.process-start', value: profile.processStartMs, unit: 'ms', detail: true },
     { name: 'profile.verify.import-cli', value: profile.importCliMs, unit: 'ms', detail: true },
+    { name: 'profile.verify.setup', value: setupMs, unit: 'ms', detail: true },
     { name: 'profile.verify.key-generation', value: profile.keyGenerationMs, unit: 'ms', detail: true },
     { name: 'profile.verify.newman-runs', value: profile.newmanRuns.length, unit: 'runs', detail: true },
     { name: 'profile.verify.newman-runs.total', value: runsMs, unit: 'ms', detail: true },
     { name: 'profile.verify.newman-run.mean', value: perRun, unit: 'ms', detail: true },
     { name: 'profile.verify.after-last-run', value: profile.afterLastRunMs, unit: 'ms', detail: true },
-    { name: 'profile.verify.in-process', value: profile.verifyMs, unit: 'ms', detail: true },
+    { name: 'profile.verify.process', value: processMs, unit: 'ms', detail: true },
+    { name: 'profile.newman.run', value: options.newmanRunMs, unit: 'ms', detail: true },
   ];
   return { figures, lines };
 }

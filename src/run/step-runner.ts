@@ -116,7 +116,16 @@ export class StepRunner {
    * Runs one request under its retry policy. `firstReason`/`firstResult` describe an attempt already made
    * inside a folder run. Returns whether it finally passed.
    */
-  async request(folder: FolderName, name: RequestName, hooks?: PhaseHooks, policy: RetryPolicy = { kind: 'never' }, firstReason?: string, firstResult?: RequestResult): Promise<boolean> {
+  async request(
+    folder: FolderName,
+    name: RequestName,
+    hooks?: PhaseHooks,
+    policy: RetryPolicy = { kind: 'never' },
+    firstReason?: string,
+    firstResult?: RequestResult,
+    /** Runs right before each attempt, after any wait (verify renews a token that the wait let expire). */
+    prepare?: () => Promise<boolean>,
+  ): Promise<boolean> {
     const maxAttempts = this.#o.maxAttempts ?? 5;
     const retries: string[] = [];
     let reason = firstReason;
@@ -151,6 +160,10 @@ export class StepRunner {
       }
       const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#o.now();
       if (waitFor > 0) await this.#o.sleep(waitFor);
+      if (prepare && !(await prepare())) {
+        this.#fail(folder);
+        return false;
+      }
       attempt++;
       const phase = await this.#run(folder, name, hooks, false);
       last = phase.requests.find((r) => r.name === name);

@@ -212,13 +212,21 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
           let delivered = 0;
           for (const batch of batchRiskEvents(events)) {
             if (!(await boundary('send-risk-events'))) break;
-            if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) break;
-            run.env.riskEvents = JSON.stringify(batch);
             const size = countSignals(batch);
-            const ok = await run.request(FOLDERS.testIntegration, REQUESTS.sendRiskEvents, undefined, {
-              kind: 'check',
-              tookEffect: () => checks.signalsLogged(run.env.providerId!, run.env.runStartedAt!, delivered + size),
-            });
+            const ok = await run.request(
+              FOLDERS.testIntegration,
+              REQUESTS.sendRiskEvents,
+              undefined,
+              { kind: 'check', tookEffect: () => checks.signalsLogged(run.env.providerId!, run.env.runStartedAt!, delivered + size) },
+              undefined,
+              undefined,
+              // After any rate-limit wait: renew a token that is about to expire, then send this batch.
+              async () => {
+                if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) return false;
+                run.env.riskEvents = JSON.stringify(batch);
+                return true;
+              },
+            );
             if (!ok) break;
             delivered += size;
           }

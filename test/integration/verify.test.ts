@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { call, startOrg, type TestOrg } from '../helpers/emulator.ts';
@@ -162,5 +162,32 @@ describe('verify against the emulator', function () {
     expect(result.phases.map((p) => p.name)).to.deep.equal(['Create a service app for the risk provider', 'Update the default risk provider', 'Tear down']);
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
     expect(existsSync(join(settingsFor(org).workDir, result.runId))).to.equal(false);
+  });
+
+  it('mints a new assertion and token when the access token nears expiry during a long run', async () => {
+    await org.close();
+    org = await startOrg({ eventsRateLimit: 1 });
+    const cwd = tmp('long');
+    const events = Array.from({ length: 61 }, (_, i) => ({ subjects: [{ ip: `10.0.${Math.floor(i / 250)}.${i % 250}`, riskLevel: 'LOW' }] }));
+    writeFileSync(join(cwd, 'events.json'), JSON.stringify(events));
+    // Every wait for the rate limit also lets 25 minutes pass: the hour-long token runs out mid-run.
+    const result = await verifyAgainst(org, settingsFor(org, { events: 'events.json' }, cwd), {
+      sleep: async (ms) => org.clock.advance(ms + 25 * 60_000),
+    });
+    expect(result.exitCode).to.equal(0);
+    const integration = result.phases.find((p) => p.name === 'Test the integration')!;
+    expect(integration.requests.map((r) => r.name).filter((n) => n === 'Partner: API to get the access token')).to.have.length(2);
+    expect(org.emulator.store.signals).to.have.length(61);
+  });
+
+  it('stops with exit code 2 before creating anything when the org cannot be reached', async () => {
+    const settings = settingsFor(org);
+    await org.close();
+    const result = await verifyAgainst(org, settings);
+    expect(result.exitCode).to.equal(2);
+    expect(result.error?.code).to.equal('ERR_ORG_UNREACHABLE');
+    expect(result.error?.message).to.match(new RegExp(`^The org at ${org.url.replace(/[.]/g, '\\.')} cannot be reached: `));
+    expect(result.error?.setting).to.equal('--org-url (OKTA_CLIENT_ORGURL)');
+    org = await startOrg();
   });
 });

@@ -1,0 +1,45 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
+import { tmp } from '../integration/harness.ts';
+
+/** Resolves with the child's stdout once `pattern` appears in it (bounded by the test's timeout). */
+function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (pattern.test(out)) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${out}`)));
+  });
+}
+
+describe('okta-risk as a process', function () {
+  this.timeout(60_000);
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+    child = undefined;
+  });
+
+  it('runs the emulator, printing its org URL and admin token, and stops cleanly on Ctrl-C', async () => {
+    child = spawn(process.execPath, ['bin/okta-risk.js', 'emulator', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = await waitForOutput(child, /Press Ctrl-C to stop\./);
+    const url = /org URL \(url\): +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    const token = /API token \(apikey\): +(\S+)/.exec(out)?.[1];
+    expect(url).to.be.a('string');
+    const res = await fetch(`${url}/api/v1/risk/providers`, { headers: { authorization: `SSWS ${token}` } });
+    expect(res.status).to.equal(200);
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).to.equal(0);
+  });
+
+  it('runs verify end to end from the real entry point with exit code 0', () => {
+    const cwd = tmp('process');
+    const run = spawnSync(process.execPath, [`${process.cwd()}/bin/okta-risk.js`, 'verify', '--reporters', 'junit', '--emulator'], { cwd, encoding: 'utf8', timeout: 50_000 });
+    expect(run.status, run.stdout + run.stderr).to.equal(0);
+    expect(run.stdout).to.contain('Result: PASSED (exit code 0)');
+    expect(run.stdout).to.match(/JUnit {2}reports\/\d{8}T\d{6}Z-[0-9a-f]{6}\/junit\.xml/);
+  });
+});
