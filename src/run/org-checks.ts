@@ -8,6 +8,7 @@ import { nextLink } from '../org/cleanup.ts';
 import type { OrgClient } from '../org/org-client.ts';
 import type { Journal } from '../state/journal.ts';
 import type { EnvironmentMap } from './newman-phase.ts';
+import { isUnlinked } from './provider-guard.ts';
 
 const RISK_SCOPE = 'okta.riskEvents.manage';
 
@@ -33,15 +34,21 @@ export class OrgChecks {
     if (id && grant) this.#journal.update((j) => void (j.grant = { status: 'created', clientId: grant.clientId, id }));
   }
 
-  /** Journals the provider's settings from the list response, before the PUT that changes them. */
-  recordProvider(listBody: string, providerId: string | undefined): void {
+  /**
+   * Journals the settings of the provider the list script will choose (the given id, else the first free
+   * one, else one already linked to this run's app), before the PUT that changes them.
+   */
+  recordProvider(listBody: string, env: EnvironmentMap): void {
     let providers: Array<{ id: string; name: string; clientId: string | null; action: string }>;
     try {
       providers = JSON.parse(listBody) as typeof providers;
     } catch {
       return;
     }
-    const chosen = Array.isArray(providers) ? providers.find((p) => p.id === providerId) : undefined;
+    if (!Array.isArray(providers)) return;
+    const chosen = env.providerId
+      ? providers.find((p) => p.id === env.providerId)
+      : (providers.find((p) => isUnlinked(p.clientId)) ?? providers.find((p) => env.clientId && p.clientId === env.clientId));
     if (!chosen) return;
     const previous = { name: chosen.name, clientId: chosen.clientId ?? 'null', action: chosen.action };
     this.#journal.update((j) => void (j.provider = { id: chosen.id, created: false, previous }));

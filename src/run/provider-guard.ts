@@ -31,7 +31,13 @@ export type ProviderChoice =
 
 export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettings, 'providerId' | 'force'>): Promise<ProviderChoice> {
   const response = await org.request<Provider[]>('GET', '/api/v1/risk/providers');
-  if (response.status !== 200 || !Array.isArray(response.body)) return { kind: 'unknown' };
+  // A refused token is the collection's to report (its assertions fail, exit code 1); anything else is a broken org.
+  if (response.status === 401 || response.status === 403) return { kind: 'unknown' };
+  if (response.status !== 200 || !Array.isArray(response.body)) {
+    throw new HarnessError('ERR_RUN_BROKEN', `The org answered HTTP ${response.status} when asked for its risk providers; nothing was created.`, {
+      fix: 'check that the org serves the Risk Providers API (deprecated by Okta at the end of 2024; it may need Okta support to enable), then run verify again.',
+    });
+  }
   const providers = response.body;
   if (settings.providerId !== undefined) {
     const chosen = providers.find((p) => p.id === settings.providerId);

@@ -175,7 +175,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
           hooks: {
             afterResponse({ name, status, body }) {
               // The provider's settings go into the journal before the PUT that changes them is sent.
-              if (name === REQUESTS.listProviders && status === 200 && !journal.data.provider) checks.recordProvider(body, run.env.providerId);
+              if (name === REQUESTS.listProviders && status === 200 && !journal.data.provider) checks.recordProvider(body, run.env);
             },
           },
           policies: { [REQUESTS.listProviders]: { kind: 'idempotent' }, [REQUESTS.updateProvider]: { kind: 'idempotent' } },
