@@ -64,6 +64,8 @@ function mergeSummaries(reportRuns: ReportRun[]): NewmanRunSummary {
   const assertions = executions.flatMap((e) => e.assertions ?? []);
   stats.requests = { total: executions.length, pending: 0, failed: executions.filter((e) => e.requestError).length };
   stats.assertions = { total: assertions.length, pending: 0, failed: assertions.filter((a: any) => a.error).length };
+  // The phases are one pass over the collection, not one iteration each.
+  stats.iterations = { total: 1, pending: 0, failed: 0 };
   const responseTimes = executions.map((e) => e.response?.responseTime ?? 0);
   const timings = {
     started: runs[0]!.timings.started,
