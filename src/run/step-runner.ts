@@ -80,33 +80,30 @@ export class StepRunner {
   }
 
   /**
-   * Runs a folder's requests in order (all of them, or from `from`), in one Newman run while all goes well.
+   * Runs a folder's requests in order, in one Newman run while all goes well. From the first request that
+   * needs another attempt (a 429, a 5xx, no answer), the rest of the folder goes one request at a time.
    * Returns whether every request passed.
    */
-  async folder(folder: FolderName, options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; from?: RequestName } = {}): Promise<boolean> {
-    const names = FOLDER_REQUESTS[folder];
-    const start = options.from ? names.indexOf(options.from) : 0;
-    const anyWait = names.slice(start).some((n) => (this.#waitUntil.get(n) ?? 0) > this.#o.now());
-    if (start === 0 && !anyWait) {
+  async folder(folder: FolderName, options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; only?: readonly RequestName[] } = {}): Promise<boolean> {
+    const names = options.only ?? FOLDER_REQUESTS[folder];
+    const whole = names.length === FOLDER_REQUESTS[folder].length;
+    const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#o.now());
+    let resumeAt = 0;
+    if (whole && !mustWait) {
       const phase = await this.#run(folder, folder, options.hooks, true);
-      const failedAt = phase.requests.findIndex((r) => r.status === undefined || r.assertions.some((a) => !a.passed && !a.skipped));
-      const ranAll = failedAt === -1 && phase.requests.length === names.length;
+      const failedAt = phase.requests.findIndex((r) => retryReason(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
       const reason = failedAt === -1 ? undefined : retryReason(phase.requests[failedAt]);
-      if (ranAll || (failedAt !== -1 && reason === undefined)) {
+      if (failedAt === -1 || reason === undefined) {
         // Everything passed, or a request failed for good (its assertions say why): nothing to retry.
         this.#keep(folder, phase, []);
-        return ranAll && !phase.broken;
+        return failedAt === -1 && phase.requests.length === names.length && !phase.broken;
       }
-      const resumeAt = failedAt === -1 ? phase.requests.length : failedAt;
-      this.#keep(folder, phase, phase.requests.slice(resumeAt));
-      for (const [i, name] of names.entries()) {
-        if (i < resumeAt) continue;
-        const first = i === resumeAt ? phase.requests[i] : undefined;
-        if (!(await this.request(folder, name, options.hooks, options.policies?.[name], first ? reason : undefined, first))) return false;
-      }
-      return true;
+      this.#keep(folder, phase, phase.requests.slice(failedAt));
+      const name = names[failedAt]!;
+      if (!(await this.request(folder, name, options.hooks, options.policies?.[name], reason, phase.requests[failedAt]))) return false;
+      resumeAt = failedAt + 1;
     }
-    for (const name of names.slice(start)) {
+    for (const name of names.slice(resumeAt)) {
       if (!(await this.request(folder, name, options.hooks, options.policies?.[name]))) return false;
     }
     return true;
