@@ -186,20 +186,36 @@ async function selectKey(app: AppRecord, header: Record<string, unknown>, alg: s
   // Node decodes base64url leniently; a malformed member must not import as some other key.
   const malformed = members.slice(1).filter((m) => typeof jwk[m] !== 'string' || jwk[m] === '' || !BASE64URL.test(jwk[m] as string));
   if (malformed.length > 0) throw fail('client_assertion_invalid_jwks', `key members ${malformed.join(', ')} are not base64url`);
+  // Importing a key is costly; the stored JWK object is replaced, never changed, when a client is updated.
+  const cacheKey = `${alg} ${members.map((m) => jwk[m]).join('.')}`;
+  const cached = importedKeys.get(jwk)?.get(cacheKey);
+  if (cached) return cached;
   try {
     const key = await importJWK(publicJwk, alg);
     if (key instanceof Uint8Array) throw new TypeError('symmetric key');
+    let perJwk = importedKeys.get(jwk);
+    if (!perJwk) importedKeys.set(jwk, (perJwk = new Map()));
+    perJwk.set(cacheKey, key);
     return key;
   } catch (error) {
     throw fail('client_assertion_invalid_jwks', `the key does not import: ${(error as Error).message}`);
   }
 }
 
+/** Imported public keys, per stored JWK object and algorithm. */
+const importedKeys = new WeakMap<object, Map<string, CryptoKey>>();
+
 /** Forgets single-use markers whose assertions have expired. */
 function pruneJtis(org: Org): void {
   const now = org.clock.now();
+  // At most once a second: a sweep is linear in the markers kept. An expired marker kept a little longer
+  // changes nothing, since its assertion already fails the expiry check, which runs first.
+  if (now - (lastPrune.get(org) ?? -Infinity) < 1000) return;
+  lastPrune.set(org, now);
   for (const [key, expiresAt] of org.store.usedJtis) if (expiresAt <= now) org.store.usedJtis.delete(key);
 }
+
+const lastPrune = new WeakMap<Org, number>();
 
 /**
  * Steps 2 to 11: authenticates the client behind a `private_key_jwt` assertion, or throws the first rule's

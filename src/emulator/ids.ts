@@ -1,14 +1,25 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Random bytes drawn from a pool refilled 4 KiB at a time: one syscall serves many ids. */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomByte(): number {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++]!;
+}
 
 function randomChars(count: number): string {
   let out = '';
   while (out.length < count) {
-    for (const b of randomBytes(count * 2)) {
-      // 248 = 4 * 62: dropping the bytes above it keeps every character equally likely.
-      if (b < 248 && out.length < count) out += ALPHABET[b % 62];
-    }
+    const b = randomByte();
+    // 248 = 4 * 62: dropping the bytes above it keeps every character equally likely.
+    if (b < 248) out += ALPHABET[b % 62];
   }
   return out;
 }

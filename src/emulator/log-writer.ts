@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isoNow } from './clock.ts';
 import type { EmulatorRequest } from './http.ts';
 import type { Org } from './org.ts';
-import { ADMIN_USER } from './store.ts';
+import { ADMIN_USER, type LogEventRecord } from './store.ts';
 import type { Principal } from './auth.ts';
 
 export interface LogActor {
@@ -62,28 +62,34 @@ function withoutNulls<T>(value: T): T {
   ) as T;
 }
 
+/**
+ * Records an event. What the event needs is captured now (the actor's name, the request's details, the time);
+ * the full `LogEvent` object is built the first time someone reads it, so a busy events sender does not pay
+ * for building and keeping kilobytes of log per call that nobody may ever query.
+ */
 export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, principal?: Principal): void {
   const published = isoNow(org.clock);
   const userAgent = String(req.headers['user-agent'] ?? 'UNKNOWN');
-  const ipVersion = req.ip.includes(':') ? 'V6' : 'V4';
-  org.store.logs.push({
-    seq: org.store.nextLogSeq(),
-    persistedAt: org.clock.now(),
-    event: withoutNulls({
-      uuid: randomUUID(),
+  const { ip, requestId, path, rawQuery } = req;
+  const actor = input.actor === undefined ? actorFor(principal, org) : input.actor;
+  const uuid = randomUUID();
+  let built: LogEventRecord['event'] | undefined;
+  const build = (): LogEventRecord['event'] =>
+    withoutNulls({
+      uuid,
       published,
       eventType: input.eventType,
       version: '0',
       severity: input.severity ?? 'INFO',
       legacyEventType: input.legacyEventType ?? null,
       displayMessage: input.displayMessage,
-      actor: input.actor === undefined ? actorFor(principal, org) : input.actor,
+      actor,
       client: {
         userAgent: { rawUserAgent: userAgent, os: 'Unknown', browser: 'UNKNOWN' },
         zone: 'null',
         device: 'Unknown',
         id: principal?.kind === 'bearer' ? principal.clientId : null,
-        ipAddress: req.ip,
+        ipAddress: ip,
         geographicalContext: null,
       },
       device: null,
@@ -94,21 +100,27 @@ export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, pri
         issuer: null,
         interface: null,
         authenticationStep: 0,
-        externalSessionId: principal?.kind === 'bearer' ? 'trs' + req.requestId.slice(0, 20) : null,
+        externalSessionId: principal?.kind === 'bearer' ? 'trs' + requestId.slice(0, 20) : null,
       },
       securityContext: { asNumber: null, asOrg: null, isp: null, domain: null, isProxy: null },
       outcome: { result: input.outcome?.result ?? 'SUCCESS', reason: input.outcome?.reason ?? null },
       target: input.target ?? [],
-      transaction: { type: 'WEB', id: req.requestId, detail: principal?.kind === 'ssws' ? { requestApiTokenId: principal.tokenId } : {} },
+      transaction: { type: 'WEB', id: requestId, detail: principal?.kind === 'ssws' ? { requestApiTokenId: principal.tokenId } : {} },
       debugContext: {
         debugData: {
-          requestId: req.requestId,
-          requestUri: req.path,
-          url: req.rawQuery ? `${req.path}?${req.rawQuery}` : req.path,
+          requestId,
+          requestUri: path,
+          url: rawQuery ? `${path}?${rawQuery}` : path,
           ...input.debugData,
         },
       },
-      request: { ipChain: [{ ip: req.ip, geographicalContext: null, version: ipVersion, source: null }] },
-    }),
+      request: { ipChain: [{ ip, geographicalContext: null, version: ip.includes(':') ? 'V6' : 'V4', source: null }] },
+    });
+  org.store.logs.push({
+    seq: org.store.nextLogSeq(),
+    persistedAt: org.clock.now(),
+    get event() {
+      return (built ??= build());
+    },
   });
 }
