@@ -9,8 +9,9 @@
  * Prints a table (each figure as a ratio to its baseline, with its goal) and writes `reports/bench.json` as
  * `[{name, value, unit}]`. Everything listens on loopback; every child process is killed on the way out.
  *
- * Options: --rounds N (5), --round-ms MS (1500), --connections N (16), --runs N (5),
- * --only throughput|wall, --profile (profile verify even when it meets its goal), --no-profile.
+ * Options: --rounds N (5), --round-ms MS (1000), --connections N (16), --runs N (5), --client raw|http
+ * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall, --profile
+ * (profile verify even when it meets its goal), --no-profile.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -42,7 +43,7 @@ function positive(name: string, text: string | undefined, fallback: number, max:
   return value;
 }
 
-function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; only?: 'throughput' | 'wall'; profile?: boolean } {
+function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; client: 'raw' | 'http'; only?: 'throughput' | 'wall'; profile?: boolean } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string' },
@@ -50,18 +51,21 @@ function readOptions(): { rounds: number; roundMs: number; connections: number; 
       connections: { type: 'string' },
       runs: { type: 'string' },
       only: { type: 'string' },
+      client: { type: 'string' },
       profile: { type: 'boolean' },
       'no-profile': { type: 'boolean' },
     },
     strict: true,
   });
+  if (values.client !== undefined && values.client !== 'raw' && values.client !== 'http') throw new TypeError(`--client takes raw or http, got ${values.client}`);
   if (values.only !== undefined && values.only !== 'throughput' && values.only !== 'wall') throw new TypeError(`--only takes throughput or wall, got ${values.only}`);
   return {
     // Bounded, so the bench always ends: at most 20 rounds of 10 s, 20 runs.
     rounds: positive('rounds', values.rounds, 5, 20),
-    roundMs: positive('round-ms', values['round-ms'], 1500, 10_000),
+    roundMs: positive('round-ms', values['round-ms'], 1000, 10_000),
     connections: positive('connections', values.connections, 16, 256),
     runs: positive('runs', values.runs, 5, 20),
+    client: values.client === 'http' ? 'http' : 'raw',
     ...(values.only === undefined ? {} : { only: values.only }),
     ...(values.profile ? { profile: true } : values['no-profile'] ? { profile: false } : {}),
   };
@@ -97,10 +101,11 @@ async function main(): Promise<number> {
   let profileLines: string[] = [];
   try {
     if (options.only !== 'wall') {
-      log(`1. Emulator throughput: ${options.rounds} rounds (+1 warm-up) of ${options.roundMs} ms per contender, ${options.connections} keep-alive connections from a child process`);
+      log(`1. Emulator throughput: ${options.rounds} rounds (+1 warm-up) of ${options.roundMs} ms per contender, ${options.connections} keep-alive connections from a child process (${options.client} client)`);
       load = new LoadClient();
-      const throughput = await measureThroughput({ load, rounds: options.rounds, roundMs: options.roundMs, connections: options.connections, log });
+      const throughput = await measureThroughput({ load, rounds: options.rounds, roundMs: options.roundMs, connections: options.connections, client: options.client, log });
       await load.close();
+      log(`   (${((performance.now() - began) / 1000).toFixed(1)} s)`);
       figures.push(...throughput.figures);
       notes.push(...throughput.notes);
     }
@@ -109,6 +114,7 @@ async function main(): Promise<number> {
       const wall = await measureWallTime({ runs: options.runs, dir, track, log });
       figures.push(...wall.figures);
       notes.push(...wall.notes);
+      log(`   (${((performance.now() - began) / 1000).toFixed(1)} s)`);
       const verdict = met(wall.figures.find((f) => f.name === 'verify.wall.median')!);
       if (options.profile ?? verdict === false) {
         log('   profiling verify (where the time goes)…');

@@ -44,9 +44,10 @@ export function met(figure: Figure): boolean | undefined {
 export function toEntries(figures: readonly Figure[], ratioNames: Record<string, string>): BenchEntry[] {
   const entries: BenchEntry[] = [];
   for (const f of figures) {
-    entries.push({ name: f.name, value: round(f.value), unit: f.unit });
+    // Small figures (latencies, shares of a core) keep more digits than rates and wall times.
+    entries.push({ name: f.name, value: round(f.value, Math.abs(f.value) < 10 ? 3 : 1), unit: f.unit });
     const ratioName = ratioNames[f.name];
-    if (f.vs && ratioName) entries.push({ name: ratioName, value: round(f.vs.ratio, 3), unit: `x ${f.vs.baseline}` });
+    if (f.vs && ratioName) entries.push({ name: ratioName, value: round(f.vs.ratio, 3), unit: 'ratio' });
   }
   return entries;
 }
