@@ -33,8 +33,8 @@ export interface RequestResult {
 }
 
 export interface PhaseResult {
-  /** The folder or request that ran. */
-  target: string;
+  /** The folder(s) or request that ran. */
+  target: string | string[];
   environment: EnvironmentMap;
   requests: RequestResult[];
   assertions: { total: number; failed: number };
@@ -55,8 +55,8 @@ export interface PhaseHooks {
 export interface RunPhaseOptions {
   /** The collection as JSON (never a path: the runner loads and checks it once). */
   collection: object;
-  /** A folder or request name; Newman matches either. */
-  target: string;
+  /** A folder or request name (Newman matches either), or several folders, run in collection order. */
+  target: string | string[];
   environment: EnvironmentMap;
   /** Keys whose values are secrets (typed `secret` in the environment handed to Newman). */
   secretKeys?: readonly string[];
@@ -126,7 +126,7 @@ export function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
           // With stopOnFailure Newman reports the failed assertion as the run's error; that is a failure, not a break.
           const stoppedOnFailure = options.stopOnFailure && runError?.name === 'AssertionFailure';
           if (runError && !stoppedOnFailure && !broken) broken = runError.message ?? String(runError);
-          if (requests.length === 0 && !broken) broken = `Newman found nothing to run for "${options.target}"`;
+          if (requests.length === 0 && !broken) broken = `Newman found nothing to run for "${String(options.target)}"`;
           resolve({ target: options.target, environment: env, requests, assertions: { total, failed }, broken, rawSummary: summary });
         },
       ) as unknown as EventEmitter;

@@ -56,6 +56,19 @@ export interface StepRunnerOptions {
 
 const RETRY_BACKOFF_MS = [500, 1000, 2000, 4000];
 
+const FOLDER_OF = new Map<string, FolderName>(
+  (Object.entries(FOLDER_REQUESTS) as Array<[FolderName, readonly RequestName[]]>).flatMap(([folder, names]) => names.map((n) => [n, folder] as const)),
+);
+
+function isRequestName(name: string): name is RequestName {
+  return FOLDER_OF.has(name);
+}
+
+/** The folder a request sits in. */
+function folderOf(name: RequestName): FolderName {
+  return FOLDER_OF.get(name)!;
+}
+
 function retryReason(r: RequestResult | undefined): string | undefined {
   if (!r) return undefined;
   if (r.error) return r.error;
@@ -80,33 +93,44 @@ export class StepRunner {
   }
 
   /**
-   * Runs a folder's requests in order, in one Newman run while all goes well. From the first request that
-   * needs another attempt (a 429, a 5xx, no answer), the rest of the folder goes one request at a time.
-   * Returns whether every request passed.
+   * Runs folders' requests in order, in one Newman run while all goes well (several folders run in
+   * collection order). From the first request that needs another attempt (a 429, a 5xx, no answer), the rest
+   * goes one request at a time. Returns whether every request passed.
    */
-  async folder(folder: FolderName, options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; only?: readonly RequestName[] } = {}): Promise<boolean> {
-    const names = options.only ?? FOLDER_REQUESTS[folder];
-    const whole = names.length === FOLDER_REQUESTS[folder].length;
+  async folder(
+    folders: FolderName | readonly FolderName[],
+    options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; only?: readonly RequestName[] } = {},
+  ): Promise<boolean> {
+    const list = typeof folders === 'string' ? [folders] : folders;
+    const all = list.flatMap((f) => FOLDER_REQUESTS[f]);
+    const names = options.only ?? all;
+    const whole = names.length === all.length;
     const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#o.now());
+    const retry = (name: RequestName, reason?: string, first?: RequestResult): Promise<boolean> =>
+      this.request(folderOf(name), name, options.hooks, options.policies?.[name], reason, first);
     let resumeAt = 0;
     if (whole && !mustWait) {
-      const phase = await this.#run(folder, folder, options.hooks, true);
+      const phase = await this.#run(list.length === 1 ? list[0]! : [...list], options.hooks, true);
       const failedAt = phase.requests.findIndex((r) => retryReason(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
       const reason = failedAt === -1 ? undefined : retryReason(phase.requests[failedAt]);
       if (failedAt === -1 || reason === undefined) {
         // Everything passed, or a request failed for good (its assertions say why): nothing to retry.
-        this.#keep(folder, phase, []);
+        this.#keep(phase, []);
         return failedAt === -1 && phase.requests.length === names.length && !phase.broken;
       }
-      this.#keep(folder, phase, phase.requests.slice(failedAt));
-      const name = names[failedAt]!;
-      if (!(await this.request(folder, name, options.hooks, options.policies?.[name], reason, phase.requests[failedAt]))) return false;
+      this.#keep(phase, phase.requests.slice(failedAt));
+      if (!(await retry(names[failedAt]!, reason, phase.requests[failedAt]))) return false;
       resumeAt = failedAt + 1;
     }
     for (const name of names.slice(resumeAt)) {
-      if (!(await this.request(folder, name, options.hooks, options.policies?.[name]))) return false;
+      if (!(await retry(name))) return false;
     }
     return true;
+  }
+
+  /** Whether a request has run (or was given up on) in this run of verify. */
+  ran(name: RequestName): boolean {
+    return this.phases.some((p) => p.requests.some((r) => r.name === name));
   }
 
   /**
@@ -136,11 +160,11 @@ export class StepRunner {
           const effect = await policy.tookEffect(this.env);
           if (effect === true) {
             retries.push(`${reason}; the org had done it`);
-            this.#pushReport(folder, name, { name, status: last?.status, passed: 0, failed: 0, failures: [], retries });
+            this.#phase(folder).requests.push({ name, status: last?.status, passed: 0, failed: 0, failures: [], retries });
             return true;
           }
           if (effect === 'unknown') {
-            this.#pushReport(folder, name, {
+            this.#phase(folder).requests.push({
               name,
               status: last?.status,
               passed: 0,
@@ -162,18 +186,18 @@ export class StepRunner {
         return false;
       }
       attempt++;
-      const phase = await this.#run(folder, name, hooks, false);
+      const phase = await this.#run(name, hooks, false);
       last = phase.requests.find((r) => r.name === name);
       reason = retryReason(last);
       const superseded = reason !== undefined && attempt < maxAttempts && (reason === 'HTTP 429' || policy.kind !== 'never');
-      this.#keep(folder, phase, superseded ? phase.requests : [], retries);
+      this.#keep(phase, superseded ? phase.requests : [], retries);
       if (reason === undefined) return phase.assertions.failed === 0 && !phase.broken;
     }
     this.#fail(folder);
     return false;
   }
 
-  async #run(folder: FolderName, target: string, hooks: PhaseHooks | undefined, bail: boolean): Promise<PhaseResult> {
+  async #run(target: string | string[], hooks: PhaseHooks | undefined, bail: boolean): Promise<PhaseResult> {
     const phase = await runPhase({
       collection: this.#o.collection,
       target,
@@ -195,35 +219,34 @@ export class StepRunner {
   }
 
   /** Records a run's requests in the phase report and keeps its summary for the reports, minus `drop`. */
-  #keep(folder: FolderName, phase: PhaseResult, drop: RequestResult[], retries: string[] = []): void {
-    const report = this.#phase(folder);
+  #keep(phase: PhaseResult, drop: RequestResult[], retries: string[] = []): void {
+    const touched = new Set<PhaseReport>();
     for (const r of phase.requests) {
       if (drop.includes(r)) continue;
+      const report = this.#phase(folderOf(r.name as RequestName));
+      touched.add(report);
       const failures = r.assertions.filter((a) => !a.passed && !a.skipped);
-      const request: RequestReport = {
+      report.requests.push({
         name: r.name,
         status: r.status,
         passed: r.assertions.filter((a) => a.passed && !a.skipped).length,
         failed: failures.length,
         failures: failures.map((a) => this.#o.redactor.redact(`${a.name}: ${a.message ?? 'failed'}`)),
         retries: [...retries],
-      };
-      if (retries.length > 0) this.#pushReport(folder, r.name as RequestName, request);
-      else report.requests.push(request);
+      });
       if (failures.length > 0) report.passed = false;
     }
     if (phase.broken && drop.length === 0) {
+      // A break belongs to the folder of the last request that ran (or the first, when none ran).
+      const last = phase.requests.at(-1)?.name ?? (Array.isArray(phase.target) ? phase.target[0]! : phase.target);
+      const report = this.#phase(isRequestName(last) ? folderOf(last) : (last as FolderName));
       report.broken = this.#o.redactor.redact(phase.broken);
       report.passed = false;
+      touched.add(report);
       this.broken ??= report.broken;
     }
     this.reportRuns.push({ summary: phase.rawSummary, dropItems: drop.map((r) => r.name) });
-    if (!report.passed) this.healthy = false;
-  }
-
-  /** Records the attempt that stands for a retried request. */
-  #pushReport(folder: FolderName, _name: RequestName, request: RequestReport): void {
-    this.#phase(folder).requests.push(request);
+    if ([...touched].some((report) => !report.passed)) this.healthy = false;
   }
 
   #fail(folder: FolderName): void {

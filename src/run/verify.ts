@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
-import { COLLECTION_FILE, FOLDERS, REQUESTS, SECRET_VARIABLES, type RequestName } from '../collection/collection.ts';
+import { COLLECTION_FILE, FOLDER_REQUESTS, FOLDERS, REQUESTS, SECRET_VARIABLES, type RequestName } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
 import { buildEmulator, type Emulator } from '../emulator/index.ts';
 import { renderEnvironment, type EnvironmentValues } from '../environment/render-environment.ts';
@@ -146,6 +146,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     run.env = initialEnvironment(settings, orgUrl, apiToken, keys, choice, countSignals(events), now, options.logPoll);
     const checks = new OrgChecks(org, journal, keys.kid, settings);
     const aborted = (): boolean => options.signal?.aborted === true;
+    let teardownAnnounced = false;
     const boundary = async (phase: string): Promise<boolean> => {
       await options.onPhase?.(phase);
       return !aborted() && run.healthy;
@@ -255,11 +256,30 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       }
 
       if (await boundary('confirm-system-log')) {
-        await run.folder(FOLDERS.confirmSystemLog, { policies: { [REQUESTS.findRiskSignal]: { kind: 'idempotent' } } });
+        const confirm: Partial<Record<RequestName, RetryPolicy>> = { [REQUESTS.findRiskSignal]: { kind: 'idempotent' } };
+        const teardown = settings.keep ? undefined : teardownPlan(run, journal, checks);
+        if (teardown) {
+          teardownAnnounced = true;
+          await options.onPhase?.('tear-down');
+        }
+        if (teardown && !aborted() && teardown.steps.length === FOLDER_REQUESTS[FOLDERS.tearDown].length) {
+          // The usual end: the System Log check and the whole teardown in one Newman run. If the check fails,
+          // the run stops there and the teardown goes on in a run of its own.
+          await run.folder([FOLDERS.confirmSystemLog, FOLDERS.tearDown], { hooks: teardown.hooks, policies: { ...confirm, ...teardown.policies } });
+          if (!teardown.steps.some((step) => run.ran(step))) {
+            run.healthy = true;
+            await run.folder(FOLDERS.tearDown, { hooks: teardown.hooks, policies: teardown.policies });
+          }
+          result.cleanup = await undoJournal(journal, org);
+        } else if (!aborted()) {
+          await run.folder(FOLDERS.confirmSystemLog, { policies: confirm });
+        }
       }
     } finally {
-      await options.onPhase?.('tear-down');
-      if (settings.keep && !aborted()) {
+      if (!teardownAnnounced) await options.onPhase?.('tear-down');
+      if (result.cleanup) {
+        // Torn down with the System Log check above.
+      } else if (settings.keep && !aborted()) {
         const environmentFile = join(runDir, 'okta-risk-provider.postman_environment.json');
         const environment = renderEnvironment(run.env as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
         await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
@@ -354,14 +374,13 @@ async function createProvider(org: OrgClient, settings: VerifySettings, clientId
   return id;
 }
 
-/** Runs the Tear down folder for what the journal says exists, then undoes whatever is still recorded. */
-async function tearDown(run: StepRunner, journal: Journal, org: OrgClient, checks: OrgChecks): Promise<CleanupReport> {
+/** Which Tear down requests the journal calls for, with the hooks that journal each undo and their retry rules. */
+function teardownPlan(run: StepRunner, journal: Journal, checks: OrgChecks): { steps: RequestName[]; hooks: PhaseHooks; policies: Partial<Record<RequestName, RetryPolicy>> } {
   const data = journal.data;
   const steps: RequestName[] = [];
   if (data.provider && !data.provider.created && run.env.previousProviderAction) steps.push(REQUESTS.restoreProvider);
   if (data.grant?.status === 'created') steps.push(REQUESTS.revokeGrant);
   if (data.client?.status === 'created') steps.push(REQUESTS.deactivateApp, REQUESTS.deleteApp);
-  run.healthy = true;
   const hooks: PhaseHooks = {
     afterResponse({ name, status }) {
       if (name === REQUESTS.restoreProvider && status === 200) journal.update((j) => delete j.provider);
@@ -375,6 +394,13 @@ async function tearDown(run: StepRunner, journal: Journal, org: OrgClient, check
     [REQUESTS.deactivateApp]: { kind: 'idempotent' },
     [REQUESTS.deleteApp]: { kind: 'check', tookEffect: () => checks.clientGone() },
   };
+  return { steps, hooks, policies };
+}
+
+/** Runs the Tear down folder for what the journal says exists, then undoes whatever is still recorded. */
+async function tearDown(run: StepRunner, journal: Journal, org: OrgClient, checks: OrgChecks): Promise<CleanupReport> {
+  const { steps, hooks, policies } = teardownPlan(run, journal, checks);
+  run.healthy = true;
   // All four steps (the usual case) go as one Newman run; otherwise only those the journal calls for.
   await run.folder(FOLDERS.tearDown, { hooks, policies, only: steps });
   // Whatever the folder could not undo (a pending create, a provider the run created, a failed step).
