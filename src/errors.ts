@@ -71,7 +71,8 @@ export class HarnessError extends Error {
 
   /** The one-paragraph text a person sees: what is wrong, with which setting, and how to fix it. */
   describe(): string {
-    const parts = [this.message];
+    const named = this.setting === undefined || this.message.includes(this.setting) || this.fix?.includes(this.setting);
+    const parts = [named ? this.message : `${this.message} (setting: ${this.setting})`];
     if (this.fix) parts.push(`Fix: ${this.fix}`);
     return parts.join('\n');
   }

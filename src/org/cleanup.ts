@@ -59,71 +59,83 @@ export async function undoJournal(journal: Journal, org: OrgClient, onAction: (a
   const data = journal.data;
   const ourClientId = data.client?.status === 'created' ? data.client.id : undefined;
 
-  if (data.provider) {
-    const { id, created, previous } = data.provider;
-    if (created) {
-      const response = await org.request('DELETE', `/api/v1/risk/providers/${id}`);
-      if (response.status === 204 || response.status === 404) {
-        act({ step: 'delete provider', outcome: response.status === 204 ? 'done' : 'already gone', detail: `provider ${id} (created by the run)` });
-        journal.update((j) => delete j.provider);
-      } else act({ step: 'delete provider', outcome: 'failed', detail: `provider ${id}: HTTP ${response.status}` });
-    } else if (previous) {
-      const current = await org.request<{ name: string; clientId: string; action: string }>('GET', `/api/v1/risk/providers/${id}`);
-      if (current.status === 404) {
-        act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} no longer exists` });
-        journal.update((j) => delete j.provider);
-      } else if (current.status !== 200) {
-        act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${current.status}` });
-      } else if (current.body.name === previous.name && current.body.clientId === previous.clientId && current.body.action === previous.action) {
-        act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} already holds its previous settings` });
-        journal.update((j) => delete j.provider);
-      } else if (current.body.clientId !== ourClientId && current.body.clientId !== previous.clientId && ourClientId !== undefined) {
-        act({ step: 'restore provider', outcome: 'left alone', detail: `provider ${id} now points at ${current.body.clientId}, which is neither this run's app nor its previous client; not overwritten` });
-        journal.update((j) => delete j.provider);
-      } else {
-        const put = await org.request('PUT', `/api/v1/risk/providers/${id}`, previous);
-        if (put.status === 200) {
-          act({ step: 'restore provider', outcome: 'done', detail: `provider ${id} back to name "${previous.name}", clientId ${previous.clientId}, action ${previous.action}` });
+  // Each step on its own: an org that stops answering one step must not keep the others from being tried.
+  const attempt = async (step: string, undo: () => Promise<void>): Promise<void> => {
+    try {
+      await undo();
+    } catch (error) {
+      act({ step, outcome: 'failed', detail: (error as Error).message });
+    }
+  };
+  await attempt('restore provider', async () => {
+    if (data.provider) {
+      const { id, created, previous } = data.provider;
+      if (created) {
+        const response = await org.request('DELETE', `/api/v1/risk/providers/${id}`);
+        if (response.status === 204 || response.status === 404) {
+          act({ step: 'delete provider', outcome: response.status === 204 ? 'done' : 'already gone', detail: `provider ${id} (created by the run)` });
           journal.update((j) => delete j.provider);
-        } else act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${put.status}` });
+        } else act({ step: 'delete provider', outcome: 'failed', detail: `provider ${id}: HTTP ${response.status}` });
+      } else if (previous) {
+        const current = await org.request<{ name: string; clientId: string; action: string }>('GET', `/api/v1/risk/providers/${id}`);
+        if (current.status === 404) {
+          act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} no longer exists` });
+          journal.update((j) => delete j.provider);
+        } else if (current.status !== 200) {
+          act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${current.status}` });
+        } else if (current.body.name === previous.name && current.body.clientId === previous.clientId && current.body.action === previous.action) {
+          act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} already holds its previous settings` });
+          journal.update((j) => delete j.provider);
+        } else if (current.body.clientId !== ourClientId && current.body.clientId !== previous.clientId && ourClientId !== undefined) {
+          act({ step: 'restore provider', outcome: 'left alone', detail: `provider ${id} now points at ${current.body.clientId}, which is neither this run's app nor its previous client; not overwritten` });
+          journal.update((j) => delete j.provider);
+        } else {
+          const put = await org.request('PUT', `/api/v1/risk/providers/${id}`, previous);
+          if (put.status === 200) {
+            act({ step: 'restore provider', outcome: 'done', detail: `provider ${id} back to name "${previous.name}", clientId ${previous.clientId}, action ${previous.action}` });
+            journal.update((j) => delete j.provider);
+          } else act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${put.status}` });
+        }
+      } else {
+        journal.update((j) => delete j.provider);
       }
-    } else {
-      journal.update((j) => delete j.provider);
     }
-  }
-
-  if (data.grant?.status === 'created') {
-    const { clientId, id } = data.grant;
-    const response = await org.request('DELETE', `/api/v1/apps/${clientId}/grants/${id}`);
-    if (response.status === 204 || response.status === 404) {
-      act({ step: 'revoke grant', outcome: response.status === 204 ? 'done' : 'already gone', detail: `grant ${id} on ${clientId}` });
+  });
+  await attempt('revoke grant', async () => {
+    if (data.grant?.status === 'created') {
+      const { clientId, id } = data.grant;
+      const response = await org.request('DELETE', `/api/v1/apps/${clientId}/grants/${id}`);
+      if (response.status === 204 || response.status === 404) {
+        act({ step: 'revoke grant', outcome: response.status === 204 ? 'done' : 'already gone', detail: `grant ${id} on ${clientId}` });
+        journal.update((j) => delete j.grant);
+      } else act({ step: 'revoke grant', outcome: 'failed', detail: `grant ${id}: HTTP ${response.status}` });
+    } else if (data.grant) {
+      // The grant call was sent but its answer never recorded; deleting the app below removes any grant it made.
       journal.update((j) => delete j.grant);
-    } else act({ step: 'revoke grant', outcome: 'failed', detail: `grant ${id}: HTTP ${response.status}` });
-  } else if (data.grant) {
-    // The grant call was sent but its answer never recorded; deleting the app below removes any grant it made.
-    journal.update((j) => delete j.grant);
-  }
-
-  const clientIds = data.client?.status === 'created' ? [data.client.id] : data.client ? await findOurClients(org, data.providerName, data.kid) : [];
-  if (data.client?.status === 'pending' && clientIds.length === 0) {
-    act({ step: 'delete service app', outcome: 'already gone', detail: `no app named "${data.providerName}" holds this run's key ${data.kid}` });
-  }
-  let clientsDone = true;
-  for (const clientId of clientIds) {
-    const deactivate = await org.request('POST', `/api/v1/apps/${clientId}/lifecycle/deactivate`);
-    if (deactivate.status === 404) {
-      act({ step: 'delete service app', outcome: 'already gone', detail: `app ${clientId}` });
-      continue;
     }
-    const remove = await org.request('DELETE', `/api/v1/apps/${clientId}`);
-    if (remove.status === 204 || remove.status === 404) {
-      act({ step: 'delete service app', outcome: remove.status === 204 ? 'done' : 'already gone', detail: `app ${clientId} deactivated and deleted` });
-    } else {
-      clientsDone = false;
-      act({ step: 'delete service app', outcome: 'failed', detail: `app ${clientId}: HTTP ${remove.status}` });
+  });
+  await attempt('delete service app', async () => {
+    const clientIds = data.client?.status === 'created' ? [data.client.id] : data.client ? await findOurClients(org, data.providerName, data.kid) : [];
+    if (data.client?.status === 'pending' && clientIds.length === 0) {
+      act({ step: 'delete service app', outcome: 'already gone', detail: `no app named "${data.providerName}" holds this run's key ${data.kid}` });
     }
-  }
-  if (data.client && clientsDone) journal.update((j) => delete j.client);
+    let clientsDone = true;
+    for (const clientId of clientIds) {
+      const deactivate = await org.request('POST', `/api/v1/apps/${clientId}/lifecycle/deactivate`);
+      if (deactivate.status === 404) {
+        act({ step: 'delete service app', outcome: 'already gone', detail: `app ${clientId}` });
+        continue;
+      }
+      const remove = await org.request('DELETE', `/api/v1/apps/${clientId}`);
+      if (remove.status === 204 || remove.status === 404) {
+        act({ step: 'delete service app', outcome: remove.status === 204 ? 'done' : 'already gone', detail: `app ${clientId} deactivated and deleted` });
+      } else {
+        clientsDone = false;
+        act({ step: 'delete service app', outcome: 'failed', detail: `app ${clientId}: HTTP ${remove.status}` });
+      }
+    }
+    if (data.client && clientsDone) journal.update((j) => delete j.client);
+  });
 
   const complete = journal.empty;
   if (complete) journal.finish();

@@ -157,7 +157,8 @@ export class StepRunner {
         const canRetry = attempt < maxAttempts && (reason === 'HTTP 429' || policy.kind !== 'never');
         if (!canRetry) break;
         if (reason !== 'HTTP 429' && policy.kind === 'check') {
-          const effect = await policy.tookEffect(this.env);
+          // A check the org cannot answer either leaves the question open: not sent again, reported failed.
+          const effect = await policy.tookEffect(this.env).catch(() => 'unknown' as const);
           if (effect === true) {
             retries.push(`${reason}; the org had done it`);
             this.#phase(folder).requests.push({ name, status: last?.status, passed: 0, failed: 0, failures: [], retries });

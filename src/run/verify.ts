@@ -289,7 +289,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       }
     }
     result.phases = run.phases;
-    result.rateLimitedCalls = run.phases.flatMap((p) => p.requests).reduce((n, r) => n + r.retries.filter((x) => x === 'HTTP 429').length, 0);
+    result.rateLimitedCalls = run.phases
+      .flatMap((p) => p.requests)
+      .filter((r) => r.name === REQUESTS.sendRiskEvents)
+      .reduce((n, r) => n + r.retries.filter((x) => x === 'HTTP 429').length, 0);
     result.reports = await writeReports({
       runs: run.reportRuns,
       dir: join(settings.reportsDir, runId),

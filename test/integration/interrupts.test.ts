@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ManualClock, type FaultOptions } from '../../src/emulator/index.ts';
 import { journalPath, readJournal, type JournalData } from '../../src/state/journal.ts';
-import { killChildren, spawnChild, type RunningChild } from '../fixtures/child.ts';
+import { killChildren, PROJECT_ROOT, spawnChild, type RunningChild } from '../fixtures/child.ts';
 import { runCleanup } from '../fixtures/cleanup-cli.ts';
-import { startWatchedOrg, type WatchedOrg } from '../fixtures/watched-org.ts';
+import { startWatchedOrg, type Exchange, type WatchedOrg } from '../fixtures/watched-org.ts';
 import { tmp } from './harness.ts';
 
 const ORG_LEAD_MS = 60_000;
 /** Long enough for a kill to land while the org holds the request; short enough to keep the file fast. */
-const HOLD_MS = 400;
+const HOLD_MS = 300;
 
 type Snapshot = ReturnType<WatchedOrg['emulator']['store']['snapshot']>;
 
@@ -48,16 +48,16 @@ function spawnVerifyChild(org: WatchedOrg, workDir: string, killAt?: string): Ru
   });
 }
 
-/** The real CLI entry, as a user starts it (the token from the environment, so it stays out of `ps`). */
+/**
+ * The real CLI entry, as a user starts it: the token from the environment (so it stays out of `ps`), from a
+ * folder of its own (so no `.env` is read).
+ */
 function spawnCliVerify(org: WatchedOrg, workDir: string): RunningChild {
-  return spawnChild(['bin/okta-risk.js', 'verify', '--org-url', org.url, '--work-dir', workDir, '--reports-dir', join(workDir, 'reports'), '--reporters', 'junit'], {
+  const bin = join(PROJECT_ROOT, 'bin', 'okta-risk.js');
+  return spawnChild([bin, 'verify', '--org-url', org.url, '--work-dir', workDir, '--reports-dir', join(workDir, 'reports'), '--reporters', 'junit'], {
     env: { OKTA_CLIENT_TOKEN: org.apiToken },
+    cwd: workDir,
   });
-}
-
-async function killHard(child: RunningChild): Promise<void> {
-  child.process.kill('SIGKILL');
-  expect(await child.exited()).to.deep.equal({ code: null, signal: 'SIGKILL' });
 }
 
 /** The one app and grant on the org (the run's), and the provider the run borrowed. */
@@ -90,42 +90,213 @@ async function expectCleanupUndoes(org: WatchedOrg, workDir: string, before: Sna
 
 const PREVIOUS_DEFAULT = { name: 'Default ', clientId: 'null', action: 'log_only' };
 
-describe('verify killed with SIGKILL, then okta-risk cleanup', function () {
-  this.timeout(30_000);
-  let org: WatchedOrg;
-  let workDir: string;
-  let before: Snapshot;
-  let providerId: string;
+/** A run brought to the point a test checks: the org, the child (killed or ended), the request it held. */
+interface Stage {
+  org: WatchedOrg;
+  workDir: string;
+  before: Snapshot;
+  providerId: string;
+  child: RunningChild;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  held?: Exchange;
+}
 
-  async function start(faults?: FaultOptions): Promise<void> {
-    org = await startOrgAheadOfUs(faults);
-    workDir = tmp('kill');
-    before = org.emulator.store.snapshot();
-    providerId = before.providers[0]!.id;
+/**
+ * Children spend a second or more starting, nearly all of it CPU; so the file stages its runs two at a time,
+ * from the first `before`, and each test waits for its own stage and checks it. Every kill is made in the
+ * same tick as the event that calls for it (a line of output, a request reaching the org), so the overlap
+ * cannot move a kill point.
+ */
+const STAGES_AT_ONCE = 2;
+
+/** What a stage started, so it can be stopped whatever became of its test. */
+interface StageResources {
+  org?: WatchedOrg;
+  child?: RunningChild;
+}
+
+const stages = new Map<string, { ready: Promise<Stage>; resources: StageResources }>();
+let running = 0;
+const queue: Array<() => void> = [];
+
+function stage(key: string, bringUp: (resources: StageResources) => Promise<Stage>): void {
+  const resources: StageResources = {};
+  const ready = new Promise<Stage>((resolve, reject) => {
+    const go = (): void => {
+      running++;
+      bringUp(resources)
+        .then(resolve, reject)
+        .finally(() => {
+          running--;
+          queue.shift()?.();
+        });
+    };
+    if (running < STAGES_AT_ONCE) go();
+    else queue.push(go);
+  });
+  // Awaited by its test; until then a failure must not count as unhandled.
+  ready.catch(() => {});
+  stages.set(key, { ready, resources });
+}
+
+/** Stops what a stage started: its child (if still running) and its org. */
+async function tearDownStage(resources: StageResources): Promise<void> {
+  const child = resources.child?.process;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await resources.child!.exited();
+  }
+  await resources.org?.close();
+}
+
+async function setUp(resources: StageResources, faults?: FaultOptions): Promise<Omit<Stage, 'child' | 'exit'>> {
+  const org = (resources.org = await startOrgAheadOfUs(faults));
+  const before = org.emulator.store.snapshot();
+  return { org, workDir: tmp('interrupt'), before, providerId: before.providers[0]!.id };
+}
+
+function stageBoundaryKill(phase: string): void {
+  stage(`kill at ${phase}`, async (resources) => {
+    const base = await setUp(resources);
+    const child = (resources.child = spawnVerifyChild(base.org, base.workDir, phase));
+    await child.output(new RegExp(`^AT ${phase}$`, 'm'));
+    child.process.kill('SIGKILL');
+    return { ...base, child, exit: await child.exited() };
+  });
+}
+
+function stageMidRequestKill(route: string, method: string, path: RegExp): void {
+  stage(`kill in ${route}`, async (resources) => {
+    const base = await setUp(resources, { latencyMs: HOLD_MS, routes: [route] });
+    const child = (resources.child = spawnVerifyChild(base.org, base.workDir));
+    const held = await base.org.arrival(method, path);
+    child.process.kill('SIGKILL');
+    const exit = await child.exited();
+    // The org acts on the request after its client is gone.
+    await base.org.answered(held);
+    return { ...base, child, exit, held };
+  });
+}
+
+function stageInterrupt(route: string, method: string, path: RegExp, presses: 1 | 2): void {
+  stage(`${presses} SIGINT in ${route}`, async (resources) => {
+    const base = await setUp(resources, { latencyMs: HOLD_MS, routes: [route] });
+    const child = (resources.child = spawnCliVerify(base.org, base.workDir));
+    const held = await base.org.arrival(method, path);
+    child.process.kill('SIGINT');
+    if (presses === 2) {
+      await child.output(/^Interrupted: /m, { stream: 'stderr' });
+      child.process.kill('SIGINT');
+    }
+    const exit = await child.exited();
+    await base.org.answered(held);
+    return { ...base, child, exit, held };
+  });
+}
+
+const BOUNDARIES: Array<{ phase: string; holds: 'nothing' | 'app and grant' | 'app, grant and provider'; undo: (ids: Ids) => string[] }> = [
+  { phase: 'create-service-app', holds: 'nothing', undo: () => ['nothing was left to undo'] },
+  { phase: 'update-provider', holds: 'app and grant', undo: (ids) => [revoked(ids), deleted(ids)] },
+  { phase: 'test-integration', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
+  { phase: 'send-risk-events', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
+  { phase: 'confirm-system-log', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
+  { phase: 'tear-down', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
+];
+
+const MID_REQUEST: Array<{
+  title: string;
+  route: string;
+  method: string;
+  path: RegExp;
+  status: number;
+  journal: (j: JournalData, ids: Ids) => void;
+  undo: (ids: Ids) => string[];
+}> = [
+  {
+    title: 'finds and deletes the service app the org created while the run waited for its id (client pending)',
+    route: 'POST /oauth2/v1/clients',
+    method: 'POST',
+    path: /^\/oauth2\/v1\/clients$/,
+    status: 201,
+    journal: (j) => expect([j.client, j.grant, j.provider]).to.deep.equal([{ status: 'pending' }, undefined, undefined]),
+    undo: (ids) => [deleted(ids)],
+  },
+  {
+    title: 'deletes the app, and with it the grant the org made while the run waited for its id (grant pending)',
+    route: 'POST /api/v1/apps/:appId/grants',
+    method: 'POST',
+    path: /^\/api\/v1\/apps\/\w+\/grants$/,
+    status: 201,
+    journal: (j, ids) => expect([j.client, j.grant, j.provider]).to.deep.equal([{ status: 'created', id: ids.appId }, { status: 'pending', clientId: ids.appId }, undefined]),
+    undo: (ids) => [deleted(ids)],
+  },
+  {
+    title: 'restores the provider the org updated after the kill',
+    route: 'PUT /api/v1/risk/providers/:riskProviderId',
+    method: 'PUT',
+    path: /^\/api\/v1\/risk\/providers\/\w+$/,
+    status: 200,
+    journal: (j, ids) =>
+      expect([j.client, j.grant, j.provider]).to.deep.equal([
+        { status: 'created', id: ids.appId },
+        { status: 'created', clientId: ids.appId, id: ids.grantId },
+        { id: ids.providerId, created: false, previous: PREVIOUS_DEFAULT },
+      ]),
+    undo: (ids) => [restored(ids), revoked(ids), deleted(ids)],
+  },
+  {
+    title: 'finishes a teardown killed while the org revoked the grant (the revoke counts as already done)',
+    route: 'DELETE /api/v1/apps/:appId/grants/:grantId',
+    method: 'DELETE',
+    path: /^\/api\/v1\/apps\/\w+\/grants\/\w+$/,
+    status: 204,
+    // Teardown had restored the provider before the kill; the grant is still recorded, and the org has revoked it.
+    journal: (j, ids) => expect([j.client, j.grant, j.provider]).to.deep.equal([{ status: 'created', id: ids.appId }, { status: 'created', clientId: ids.appId, id: ids.grantId }, undefined]),
+    undo: (ids) => [revokedAlready(ids), deleted(ids)],
+  },
+];
+
+/** Where the real CLI is held when Ctrl-C comes, one request in each phase. */
+const SIGINT_HOLDS: Array<{ phase: string; route: string; method: string; path: RegExp }> = [
+  { phase: 'create-service-app', route: 'POST /oauth2/v1/clients', method: 'POST', path: /^\/oauth2\/v1\/clients$/ },
+  { phase: 'update-provider', route: 'PUT /api/v1/risk/providers/:riskProviderId', method: 'PUT', path: /^\/api\/v1\/risk\/providers\/\w+$/ },
+  { phase: 'send-risk-events', route: 'POST /api/v1/risk/events/ip', method: 'POST', path: /^\/api\/v1\/risk\/events\/ip$/ },
+  { phase: 'confirm-system-log', route: 'GET /api/v1/logs', method: 'GET', path: /^\/api\/v1\/logs$/ },
+  { phase: 'tear-down', route: 'DELETE /api/v1/apps/:appId/grants/:grantId', method: 'DELETE', path: /^\/api\/v1\/apps\/\w+\/grants\/\w+$/ },
+];
+const DOUBLE_SIGINT_HOLD = SIGINT_HOLDS[1]!;
+
+describe('interrupted verify runs', function () {
+  this.timeout(30_000);
+  let currentKey: string | undefined;
+
+  /** The stage a test checks; it is stopped after the test, pass or fail. */
+  function use(key: string): Promise<Stage> {
+    currentKey = key;
+    return stages.get(key)!.ready;
   }
 
+  before(() => {
+    for (const { phase } of BOUNDARIES) stageBoundaryKill(phase);
+    for (const c of MID_REQUEST) stageMidRequestKill(c.route, c.method, c.path);
+    for (const h of SIGINT_HOLDS) stageInterrupt(h.route, h.method, h.path, 1);
+    stageInterrupt(DOUBLE_SIGINT_HOLD.route, DOUBLE_SIGINT_HOLD.method, DOUBLE_SIGINT_HOLD.path, 2);
+  });
   afterEach(async () => {
+    if (currentKey) await tearDownStage(stages.get(currentKey)!.resources);
+    currentKey = undefined;
+  });
+  after(async () => {
+    // Stages whose test never ran (a filtered run) are stopped here; killChildren is the last resort.
+    await Promise.all([...stages.values()].map((s) => tearDownStage(s.resources)));
     await killChildren();
-    await org?.close();
   });
 
-  describe('at a phase boundary', () => {
-    const boundaries: Array<{ phase: string; holds: 'nothing' | 'app and grant' | 'app, grant and provider'; undo: (ids: Ids) => string[] }> = [
-      { phase: 'create-service-app', holds: 'nothing', undo: () => ['nothing was left to undo'] },
-      { phase: 'update-provider', holds: 'app and grant', undo: (ids) => [revoked(ids), deleted(ids)] },
-      { phase: 'test-integration', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
-      { phase: 'send-risk-events', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
-      { phase: 'confirm-system-log', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
-      { phase: 'tear-down', holds: 'app, grant and provider', undo: (ids) => [restored(ids), revoked(ids), deleted(ids)] },
-    ];
-
-    for (const { phase, holds, undo } of boundaries) {
+  describe('killed with SIGKILL at a phase boundary, then okta-risk cleanup', () => {
+    for (const { phase, holds, undo } of BOUNDARIES) {
       it(`undoes ${holds} when verify is killed at the ${phase} boundary`, async () => {
-        await start();
-        const child = spawnVerifyChild(org, workDir, phase);
-        await child.output(new RegExp(`^AT ${phase}$`, 'm'));
-        await killHard(child);
-
+        const { org, workDir, before, providerId, exit } = await use(`kill at ${phase}`);
+        expect(exit).to.deep.equal({ code: null, signal: 'SIGKILL' });
         const journal = readJournal(journalPath(workDir, org.url), org.url);
         let ids: Ids = { appId: '', grantId: '', providerId };
         if (holds === 'nothing') {
@@ -144,134 +315,48 @@ describe('verify killed with SIGKILL, then okta-risk cleanup', function () {
     }
   });
 
-  describe('in the middle of a request the org finishes after the kill', () => {
-    const cases: Array<{
-      title: string;
-      route: string;
-      method: string;
-      path: RegExp;
-      status: number;
-      journal: (j: JournalData, ids: Ids) => void;
-      undo: (ids: Ids) => string[];
-    }> = [
-      {
-        title: 'finds and deletes the service app the org created while the run waited for its id (client pending)',
-        route: 'POST /oauth2/v1/clients',
-        method: 'POST',
-        path: /^\/oauth2\/v1\/clients$/,
-        status: 201,
-        journal: (j) => expect([j.client, j.grant, j.provider]).to.deep.equal([{ status: 'pending' }, undefined, undefined]),
-        undo: (ids) => [deleted(ids)],
-      },
-      {
-        title: 'deletes the app, and with it the grant the org made while the run waited for its id (grant pending)',
-        route: 'POST /api/v1/apps/:appId/grants',
-        method: 'POST',
-        path: /^\/api\/v1\/apps\/\w+\/grants$/,
-        status: 201,
-        journal: (j, ids) => expect([j.client, j.grant, j.provider]).to.deep.equal([{ status: 'created', id: ids.appId }, { status: 'pending', clientId: ids.appId }, undefined]),
-        undo: (ids) => [deleted(ids)],
-      },
-      {
-        title: 'restores the provider the org updated after the kill',
-        route: 'PUT /api/v1/risk/providers/:riskProviderId',
-        method: 'PUT',
-        path: /^\/api\/v1\/risk\/providers\/\w+$/,
-        status: 200,
-        journal: (j, ids) =>
-          expect([j.client, j.grant, j.provider]).to.deep.equal([
-            { status: 'created', id: ids.appId },
-            { status: 'created', clientId: ids.appId, id: ids.grantId },
-            { id: ids.providerId, created: false, previous: PREVIOUS_DEFAULT },
-          ]),
-        undo: (ids) => [restored(ids), revoked(ids), deleted(ids)],
-      },
-      {
-        title: 'finishes a teardown killed while the org revoked the grant (the revoke counts as done)',
-        route: 'DELETE /api/v1/apps/:appId/grants/:grantId',
-        method: 'DELETE',
-        path: /^\/api\/v1\/apps\/\w+\/grants\/\w+$/,
-        status: 204,
-        // Teardown had restored the provider before the kill; the grant is still recorded, the org has revoked it.
-        journal: (j, ids) => expect([j.client, j.grant, j.provider]).to.deep.equal([{ status: 'created', id: ids.appId }, { status: 'created', clientId: ids.appId, id: ids.grantId }, undefined]),
-        undo: (ids) => [revokedAlready(ids), deleted(ids)],
-      },
-    ];
-
-    for (const c of cases) {
+  describe('killed with SIGKILL in the middle of a request the org finishes after the kill, then okta-risk cleanup', () => {
+    for (const c of MID_REQUEST) {
       it(c.title, async () => {
-        await start({ latencyMs: HOLD_MS, routes: [c.route] });
-        const child = spawnVerifyChild(org, workDir);
-        const held = await org.arrival(c.method, c.path);
-        const grantsBefore = [...org.emulator.store.grants.keys()];
-        await killHard(child);
-        await held.answered;
-        expect(held.status).to.equal(c.status);
-
+        const { org, workDir, before, providerId, exit, held } = await use(`kill in ${c.route}`);
+        expect(exit).to.deep.equal({ code: null, signal: 'SIGKILL' });
+        expect(held!.status).to.equal(c.status);
         const journal = readJournal(journalPath(workDir, org.url), org.url);
         const ids = idsOn(org, providerId);
         // A revoked grant is gone from the org; its id is the one the journal recorded.
-        if (c.method === 'DELETE') ids.grantId = grantsBefore[0]!;
+        if (journal.grant?.status === 'created' && ids.grantId === '') ids.grantId = journal.grant.id;
         c.journal(journal, ids);
         await expectCleanupUndoes(org, workDir, before, journal, c.undo(ids));
       });
     }
   });
-});
 
-describe('okta-risk verify interrupted with Ctrl-C (SIGINT)', function () {
-  this.timeout(30_000);
-  let org: WatchedOrg;
-  let workDir: string;
-  let before: Snapshot;
+  describe('the CLI interrupted with Ctrl-C (SIGINT)', () => {
+    for (const { phase, route } of SIGINT_HOLDS) {
+      it(`tears down by itself and exits 130, leaving no state file, when interrupted during ${phase}`, async () => {
+        const { org, workDir, before, child, exit } = await use(`1 SIGINT in ${route}`);
+        expect(exit).to.deep.equal({ code: 130, signal: null });
+        expect(child.stderr()).to.contain('Interrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).');
+        expect(child.stdout()).to.match(/\nTeardown: the org is as it was found\.\n[\s\S]*\nResult: INTERRUPTED \(exit code 130\)\n$/);
+        expect(existsSync(journalPath(workDir, org.url))).to.equal(false);
+        expect(org.emulator.store.snapshot()).to.deep.equal(before);
+      });
+    }
 
-  afterEach(async () => {
-    await killChildren();
-    await org?.close();
-  });
-
-  const holds: Array<{ phase: string; route: string; method: string; path: RegExp }> = [
-    { phase: 'create-service-app', route: 'POST /oauth2/v1/clients', method: 'POST', path: /^\/oauth2\/v1\/clients$/ },
-    { phase: 'update-provider', route: 'PUT /api/v1/risk/providers/:riskProviderId', method: 'PUT', path: /^\/api\/v1\/risk\/providers\/\w+$/ },
-    { phase: 'send-risk-events', route: 'POST /api/v1/risk/events/ip', method: 'POST', path: /^\/api\/v1\/risk\/events\/ip$/ },
-    { phase: 'confirm-system-log', route: 'GET /api/v1/logs', method: 'GET', path: /^\/api\/v1\/logs$/ },
-    { phase: 'tear-down', route: 'DELETE /api/v1/apps/:appId/grants/:grantId', method: 'DELETE', path: /^\/api\/v1\/apps\/\w+\/grants\/\w+$/ },
-  ];
-
-  for (const { phase, route, method, path } of holds) {
-    it(`tears down by itself and exits 130, leaving no state file, when interrupted during ${phase}`, async () => {
-      org = await startOrgAheadOfUs({ latencyMs: HOLD_MS, routes: [route] });
-      workDir = tmp('sigint');
-      before = org.emulator.store.snapshot();
-      const child = spawnCliVerify(org, workDir);
-      await org.arrival(method, path);
-      child.process.kill('SIGINT');
-      expect(await child.exited()).to.deep.equal({ code: 130, signal: null });
-      expect(child.stderr()).to.contain('Interrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).');
-      expect(child.stdout()).to.match(/\nTeardown: the org is as it was found\.\n[\s\S]*\nResult: INTERRUPTED \(exit code 130\)\n$/);
-      expect(existsSync(journalPath(workDir, org.url))).to.equal(false);
-      expect(org.emulator.store.snapshot()).to.deep.equal(before);
+    it('quits at once on a second Ctrl-C, leaving the state file, which cleanup then undoes', async () => {
+      const { org, workDir, before, providerId, child, exit } = await use(`2 SIGINT in ${DOUBLE_SIGINT_HOLD.route}`);
+      expect(exit).to.deep.equal({ code: 130, signal: null });
+      expect(child.stdout()).to.not.contain('Result:');
+      const statePath = journalPath(workDir, org.url);
+      expect(existsSync(statePath)).to.equal(true);
+      const journal = readJournal(statePath, org.url);
+      const ids = idsOn(org, providerId);
+      expect([journal.client, journal.grant, journal.provider]).to.deep.equal([
+        { status: 'created', id: ids.appId },
+        { status: 'created', clientId: ids.appId, id: ids.grantId },
+        { id: providerId, created: false, previous: PREVIOUS_DEFAULT },
+      ]);
+      await expectCleanupUndoes(org, workDir, before, journal, [restored(ids), revoked(ids), deleted(ids)]);
     });
-  }
-
-  it('quits at once on a second Ctrl-C, leaving the state file, which cleanup then undoes', async () => {
-    org = await startOrgAheadOfUs({ latencyMs: HOLD_MS, routes: ['PUT /api/v1/risk/providers/:riskProviderId'] });
-    workDir = tmp('sigint2');
-    before = org.emulator.store.snapshot();
-    const providerId = before.providers[0]!.id;
-    const child = spawnCliVerify(org, workDir);
-    const held = await org.arrival('PUT', /^\/api\/v1\/risk\/providers\/\w+$/);
-    child.process.kill('SIGINT');
-    await child.output(/^Interrupted: /m, { stream: 'stderr' });
-    child.process.kill('SIGINT');
-    expect(await child.exited()).to.deep.equal({ code: 130, signal: null });
-    await held.answered;
-
-    const statePath = journalPath(workDir, org.url);
-    expect(existsSync(statePath)).to.equal(true);
-    const journal = readJournal(statePath, org.url);
-    const ids = idsOn(org, providerId);
-    expect(journal.provider).to.deep.equal({ id: providerId, created: false, previous: PREVIOUS_DEFAULT });
-    await expectCleanupUndoes(org, workDir, before, journal, [restored(ids), revoked(ids), deleted(ids)]);
   });
 });
