@@ -8,7 +8,7 @@
  *   which the emulator's log and the tests can read but the client never sees.
  *
  * The texts below are copied from Okta's catalogs; `test/emulator/catalog.test.ts` checks every one of them
- * against the catalog files in `shared/reference/catalogs/`.
+ * against Okta's catalog files (vendored in `test/fixtures/catalogs/` from `shared/reference/catalogs/`).
  */
 import { errorId } from './ids.ts';
 

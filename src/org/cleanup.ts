@@ -121,7 +121,8 @@ export async function undoJournal(journal: Journal, org: OrgClient, onAction: (a
     }
     let clientsDone = true;
     for (const clientId of clientIds) {
-      const deactivate = await org.request('POST', `/api/v1/apps/${clientId}/lifecycle/deactivate`);
+      // Deactivating twice changes nothing, so it is retried like a GET.
+      const deactivate = await org.request('POST', `/api/v1/apps/${clientId}/lifecycle/deactivate`, undefined, { idempotent: true });
       if (deactivate.status === 404) {
         act({ step: 'delete service app', outcome: 'already gone', detail: `app ${clientId}` });
         continue;

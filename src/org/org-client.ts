@@ -71,7 +71,13 @@ export class OrgClient {
     }
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<OrgResponse<T>> {
+  /**
+   * One call, with Okta's rate limits honoured and retries where they are safe: always after a 429 (the org
+   * did nothing), and after a 5xx or a lost connection for GET, PUT and DELETE, or for a POST the caller marks
+   * `idempotent` (a lifecycle deactivate).
+   */
+  async request<T = unknown>(method: string, path: string, body?: unknown, options: { idempotent?: boolean } = {}): Promise<OrgResponse<T>> {
+    const idempotent = options.idempotent ?? IDEMPOTENT.has(method);
     const family = path.split('?')[0]!.replace(/\/[A-Za-z0-9]{15,}/g, '/:id');
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
@@ -91,7 +97,7 @@ export class OrgClient {
         });
       } catch (error) {
         lastError = error;
-        if (!IDEMPOTENT.has(method) || attempt === this.#maxAttempts) break;
+        if (!idempotent || attempt === this.#maxAttempts) break;
         await this.#sleep(backoff(attempt));
         continue;
       }
@@ -103,7 +109,7 @@ export class OrgClient {
         await this.#sleep(Math.max(wait, backoff(attempt)));
         continue;
       }
-      if (response.status >= 500 && IDEMPOTENT.has(method) && attempt < this.#maxAttempts) {
+      if (response.status >= 500 && idempotent && attempt < this.#maxAttempts) {
         lastError = new Error(`HTTP ${response.status}`);
         await this.#sleep(backoff(attempt));
         continue;

@@ -229,4 +229,15 @@ describe('verify under 500s and lost answers on the admin routes', function () {
     expect(org!.emulator.store.snapshot()).to.deep.equal(before);
     expect(existsSync(journalPath(workDir, org!.url))).to.equal(false);
   });
+
+  it('deletes the service app when the deactivate fails in the Tear down folder and once more in the fallback', async () => {
+    // Per request the faults draw 429, then 500: the folder's five attempts and the fallback's first are
+    // answered 500; then the org recovers.
+    const draws = Array.from({ length: 6 }, () => [1, 0]).flat();
+    const { result, before, workDir } = await run({ errorRate: 0.5, routes: ['POST /api/v1/apps/:appId/lifecycle/deactivate'], random: () => draws.shift() ?? 1 });
+    expect(org!.emulator.faults.counts.error).to.equal(6);
+    expect(result.exitCode).to.equal(1);
+    expect(org!.emulator.store.snapshot()).to.deep.equal(before);
+    expect(existsSync(journalPath(workDir, org!.url))).to.equal(false);
+  });
 });

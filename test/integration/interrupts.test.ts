@@ -101,42 +101,35 @@ interface Stage {
   held?: Exchange;
 }
 
-/**
- * Children spend a second or more starting, nearly all of it CPU; so the file stages its runs two at a time,
- * from the first `before`, and each test waits for its own stage and checks it. Every kill is made in the
- * same tick as the event that calls for it (a line of output, a request reaching the org), so the overlap
- * cannot move a kill point.
- */
-const STAGES_AT_ONCE = 2;
-
 /** What a stage started, so it can be stopped whatever became of its test. */
 interface StageResources {
   org?: WatchedOrg;
   child?: RunningChild;
 }
 
-const stages = new Map<string, { ready: Promise<Stage>; resources: StageResources }>();
-let running = 0;
-const queue: Array<() => void> = [];
+/**
+ * Children spend a second or more starting, nearly all of it CPU; so while a test checks its stage, the next
+ * test's stage is already being brought up (two at a time at most). Every kill is made in the same tick as the
+ * event that calls for it (a line of output, a request reaching the org), so the overlap cannot move a kill point.
+ */
+const planned: Array<{ key: string; bringUp: (resources: StageResources) => Promise<Stage> }> = [];
+const started = new Map<string, { ready: Promise<Stage>; resources: StageResources }>();
 
-function stage(key: string, bringUp: (resources: StageResources) => Promise<Stage>): void {
-  const resources: StageResources = {};
-  const ready = new Promise<Stage>((resolve, reject) => {
-    const go = (): void => {
-      running++;
-      bringUp(resources)
-        .then(resolve, reject)
-        .finally(() => {
-          running--;
-          queue.shift()?.();
-        });
-    };
-    if (running < STAGES_AT_ONCE) go();
-    else queue.push(go);
-  });
-  // Awaited by its test; until then a failure must not count as unhandled.
-  ready.catch(() => {});
-  stages.set(key, { ready, resources });
+function plan(key: string, bringUp: (resources: StageResources) => Promise<Stage>): void {
+  planned.push({ key, bringUp });
+}
+
+function start(key: string): { ready: Promise<Stage>; resources: StageResources } {
+  let stage = started.get(key);
+  if (!stage) {
+    const resources: StageResources = {};
+    const ready = planned.find((p) => p.key === key)!.bringUp(resources);
+    // Awaited by its test; until then a failure must not count as unhandled.
+    ready.catch(() => {});
+    stage = { ready, resources };
+    started.set(key, stage);
+  }
+  return stage;
 }
 
 /** Stops what a stage started: its child (if still running) and its org. */
@@ -155,8 +148,8 @@ async function setUp(resources: StageResources, faults?: FaultOptions): Promise<
   return { org, workDir: tmp('interrupt'), before, providerId: before.providers[0]!.id };
 }
 
-function stageBoundaryKill(phase: string): void {
-  stage(`kill at ${phase}`, async (resources) => {
+function planBoundaryKill(phase: string): void {
+  plan(`kill at ${phase}`, async (resources) => {
     const base = await setUp(resources);
     const child = (resources.child = spawnVerifyChild(base.org, base.workDir, phase));
     await child.output(new RegExp(`^AT ${phase}$`, 'm'));
@@ -165,8 +158,8 @@ function stageBoundaryKill(phase: string): void {
   });
 }
 
-function stageMidRequestKill(route: string, method: string, path: RegExp): void {
-  stage(`kill in ${route}`, async (resources) => {
+function planMidRequestKill(route: string, method: string, path: RegExp): void {
+  plan(`kill in ${route}`, async (resources) => {
     const base = await setUp(resources, { latencyMs: HOLD_MS, routes: [route] });
     const child = (resources.child = spawnVerifyChild(base.org, base.workDir));
     const held = await base.org.arrival(method, path);
@@ -178,8 +171,8 @@ function stageMidRequestKill(route: string, method: string, path: RegExp): void 
   });
 }
 
-function stageInterrupt(route: string, method: string, path: RegExp, presses: 1 | 2): void {
-  stage(`${presses} SIGINT in ${route}`, async (resources) => {
+function planInterrupt(route: string, method: string, path: RegExp, presses: 1 | 2): void {
+  plan(`${presses} SIGINT in ${route}`, async (resources) => {
     const base = await setUp(resources, { latencyMs: HOLD_MS, routes: [route] });
     const child = (resources.child = spawnCliVerify(base.org, base.workDir));
     const held = await base.org.arrival(method, path);
@@ -266,29 +259,32 @@ const SIGINT_HOLDS: Array<{ phase: string; route: string; method: string; path: 
 ];
 const DOUBLE_SIGINT_HOLD = SIGINT_HOLDS[1]!;
 
+// In the order the tests run, so each test's stage is the one brought up ahead.
+for (const { phase } of BOUNDARIES) planBoundaryKill(phase);
+for (const c of MID_REQUEST) planMidRequestKill(c.route, c.method, c.path);
+for (const h of SIGINT_HOLDS) planInterrupt(h.route, h.method, h.path, 1);
+planInterrupt(DOUBLE_SIGINT_HOLD.route, DOUBLE_SIGINT_HOLD.method, DOUBLE_SIGINT_HOLD.path, 2);
+
 describe('interrupted verify runs', function () {
   this.timeout(30_000);
   let currentKey: string | undefined;
 
-  /** The stage a test checks; it is stopped after the test, pass or fail. */
+  /** Brings up (or finds) the stage a test checks, and starts the next test's; the stage is stopped after the test. */
   function use(key: string): Promise<Stage> {
     currentKey = key;
-    return stages.get(key)!.ready;
+    const ready = start(key).ready;
+    const next = planned[planned.findIndex((p) => p.key === key) + 1];
+    if (next) start(next.key);
+    return ready;
   }
 
-  before(() => {
-    for (const { phase } of BOUNDARIES) stageBoundaryKill(phase);
-    for (const c of MID_REQUEST) stageMidRequestKill(c.route, c.method, c.path);
-    for (const h of SIGINT_HOLDS) stageInterrupt(h.route, h.method, h.path, 1);
-    stageInterrupt(DOUBLE_SIGINT_HOLD.route, DOUBLE_SIGINT_HOLD.method, DOUBLE_SIGINT_HOLD.path, 2);
-  });
   afterEach(async () => {
-    if (currentKey) await tearDownStage(stages.get(currentKey)!.resources);
+    if (currentKey) await tearDownStage(started.get(currentKey)!.resources);
     currentKey = undefined;
   });
   after(async () => {
-    // Stages whose test never ran (a filtered run) are stopped here; killChildren is the last resort.
-    await Promise.all([...stages.values()].map((s) => tearDownStage(s.resources)));
+    // A stage started ahead for a test that did not run (a filtered run) is stopped here.
+    await Promise.all([...started.values()].map((s) => tearDownStage(s.resources)));
     await killChildren();
   });
 
