@@ -34,7 +34,7 @@ export interface VerifyOptions {
   now?: () => number;
   /** How to wait (rate limits). Default: a real timer; tests advance a manual clock instead. */
   sleep?: (ms: number) => Promise<void>;
-  /** Aborting stops after the current request, tears down, and ends with exit code 130. */
+  /** Aborting stops at the next phase boundary or events call, tears down, and ends with exit code 130. */
   signal?: AbortSignal;
   /** Redirects the secret guard and the live reporter; default process.stdout / process.stderr. */
   streams?: { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
@@ -104,6 +104,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0 };
   const runDir = join(settings.workDir, runId);
   let emulator: Emulator | undefined;
+  let startedRun: StepRunner | undefined;
+  let reportTitle = '';
+  const writeRunReports = (ran: StepRunner): Promise<WrittenReport[]> =>
+    writeReports({
+      runs: ran.reportRuns,
+      dir: join(settings.reportsDir, runId),
+      reporters: settings.reporters.filter((r): r is 'junit' | 'htmlextra' => r !== 'cli'),
+      title: reportTitle,
+      redactor,
+      secretKeys: SECRET_VARIABLES,
+      secretBodyRequests: [REQUESTS.getAccessToken],
+    });
   try {
     // Everything that can be wrong with the input is found before the org is touched.
     const events = loadRiskEvents(settings.eventsFile);
@@ -143,6 +155,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     });
 
     const run = new StepRunner({ collection, redactor, cli: settings.reporters.includes('cli'), now, sleep });
+    startedRun = run;
+    reportTitle = `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`;
     run.env = initialEnvironment(settings, orgUrl, apiToken, keys, choice, countSignals(events), now, options.logPoll);
     const checks = new OrgChecks(org, journal, keys.kid, settings);
     const aborted = (): boolean => options.signal?.aborted === true;
@@ -293,15 +307,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       .flatMap((p) => p.requests)
       .filter((r) => r.name === REQUESTS.sendRiskEvents)
       .reduce((n, r) => n + r.retries.filter((x) => x === 'HTTP 429').length, 0);
-    result.reports = await writeReports({
-      runs: run.reportRuns,
-      dir: join(settings.reportsDir, runId),
-      reporters: settings.reporters.filter((r): r is 'junit' | 'htmlextra' => r !== 'cli'),
-      title: `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`,
-      redactor,
-      secretKeys: SECRET_VARIABLES,
-      secretBodyRequests: [REQUESTS.getAccessToken],
-    });
+    result.reports = await writeRunReports(run);
     if (aborted()) result.exitCode = EXIT_CODES.interrupted;
     else if (run.broken) result.exitCode = EXIT_CODES.runBroken;
     else if (result.phases.some((p) => !p.passed) || (result.cleanup && !result.cleanup.complete)) result.exitCode = EXIT_CODES.assertionsFailed;
@@ -309,6 +315,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
     result.exitCode = error.exitCode;
+    // A run that stopped part way still reports what it did.
+    if (startedRun) {
+      result.phases = startedRun.phases;
+      result.reports = await writeRunReports(startedRun);
+    }
   } finally {
     await emulator?.close();
     if (!settings.keep) await rm(runDir, { recursive: true, force: true });

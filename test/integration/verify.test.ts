@@ -190,4 +190,21 @@ describe('verify against the emulator', function () {
     expect(result.error?.setting).to.equal('--org-url (OKTA_CLIENT_ORGURL)');
     org = await startOrg();
   });
+
+  it('reports what a run that broke part way did, and leaves nothing behind', async () => {
+    await org.close();
+    org = await startOrg({ faults: { errorRate: 1, routes: ['POST /api/v1/risk/providers'] } });
+    await linkDefaultProviderToAnotherClient(org);
+    const before = org.emulator.store.snapshot();
+    const settings = settingsFor(org);
+    const result = await verifyAgainst(org, settings);
+    expect(result.exitCode).to.equal(3);
+    expect(result.error?.message).to.equal('Creating a risk provider for the run failed with HTTP 500.');
+    expect(result.phases.map((p) => [p.name, p.passed])).to.deep.equal([
+      ['Create a service app for the risk provider', true],
+      ['Tear down', true],
+    ]);
+    expect(result.reports.map((r) => r.kind)).to.deep.equal(['junit', 'htmlextra']);
+    expect(org.emulator.store.snapshot()).to.deep.equal(before);
+  });
 });
