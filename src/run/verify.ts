@@ -21,7 +21,7 @@ import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../k
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
 import { OrgClient, rateLimitWait, realSleep } from '../org/org-client.ts';
 import { Journal, journalPath } from '../state/journal.ts';
-import type { EnvironmentMap, PhaseHooks } from './newman-phase.ts';
+import { loadNewman, type EnvironmentMap, type PhaseHooks } from './newman-phase.ts';
 import { OrgChecks } from './org-checks.ts';
 import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
 import { Redactor } from './redact.ts';
@@ -120,10 +120,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     // Everything that can be wrong with the input is found before the org is touched.
     const events = loadRiskEvents(settings.eventsFile);
     // Key generation runs on libuv's thread pool: make the provider's key and the emulator's org key at once.
+    // Newman's module loading runs on the main thread meanwhile.
     const [keys, collection, built] = await Promise.all([
       settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
       loadCollection(),
       settings.target.kind === 'emulator' ? buildEmulator({ eventsRateLimit: settings.eventsRateLimit }) : undefined,
+      loadNewman(),
     ]);
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
 
