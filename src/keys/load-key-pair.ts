@@ -54,7 +54,7 @@ type Reject = (reason: string, fix?: string) => HarnessError;
 
 const KEY_FIX = (setting: string): string =>
   `Give ${setting} a private JWK (mkjwk's "Public and Private Keypair"), a JWKS holding one private key, ` +
-  'or a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----") of an RSA (2048 bits or more) or EC P-256/P-384/P-521 key.';
+  'or a PKCS#8 PEM file (its first line reads BEGIN PRIVATE KEY) of an RSA (2048 bits or more) or EC P-256/P-384/P-521 key.';
 
 function jwkFromJson(text: string, reject: Reject): Record<string, unknown> {
   let parsed: unknown;

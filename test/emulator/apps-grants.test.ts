@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { OKTA_SCOPES } from '../../src/emulator/scopes.ts';
-import { call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { orgAccessToken, call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 const ADMIN = { id: '00uadminEmulator0001', type: 'User' };
@@ -21,18 +20,7 @@ function expectAppNotFound(res: CallResult, appId: string): void {
 
 /** An org access token for `clientId`, signed with the org's own key, to exercise the scope checks. */
 async function bearer(org: TestOrg, clientId: string, scopes: string[]): Promise<string> {
-  const now = Math.floor(org.clock.now() / 1000);
-  const { privateKey, publicJwk } = org.emulator.org.keys;
-  const token = await new SignJWT({ ver: 1, cid: clientId, scp: scopes })
-    .setProtectedHeader({ alg: 'RS256', kid: publicJwk.kid })
-    .setIssuer(org.url)
-    .setAudience(org.url)
-    .setSubject(clientId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .setJti(`AT.${randomUUID()}`)
-    .sign(privateKey);
-  return `Bearer ${token}`;
+  return `Bearer ${await orgAccessToken(org, clientId, scopes)}`;
 }
 
 describe('Apps API and scope grants (/api/v1/apps)', () => {

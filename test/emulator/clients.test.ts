@@ -1,9 +1,9 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { orgAccessToken, call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 /**
@@ -28,18 +28,7 @@ function expectValidationFailed(res: CallResult, field: string, cause: string): 
 
 /** An org access token for `clientId`, signed with the org's own key, to exercise the scope checks. */
 async function bearer(org: TestOrg, clientId: string, scopes: string[]): Promise<string> {
-  const now = Math.floor(org.clock.now() / 1000);
-  const { privateKey, publicJwk } = org.emulator.org.keys;
-  const token = await new SignJWT({ ver: 1, cid: clientId, scp: scopes })
-    .setProtectedHeader({ alg: 'RS256', kid: publicJwk.kid })
-    .setIssuer(org.url)
-    .setAudience(org.url)
-    .setSubject(clientId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .setJti(`AT.${randomUUID()}`)
-    .sign(privateKey);
-  return `Bearer ${token}`;
+  return `Bearer ${await orgAccessToken(org, clientId, scopes)}`;
 }
 
 /** Every `link` header line of a response, as separate values (fetch would join them). */

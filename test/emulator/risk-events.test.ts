@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
 import { SIGNAL_CONSUME_EVENT } from '../../src/emulator/risk-events.ts';
 import type { AppRecord, RiskProviderAction, RiskProviderRecord } from '../../src/emulator/store.ts';
-import { call, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { putServiceApp, orgAccessToken, call, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 const EVENTS = '/api/v1/risk/events/ip';
@@ -19,42 +18,12 @@ const GUIDE_BATCH = [
 ];
 
 /** An org access token, signed exactly as the org's token endpoint signs one. */
-async function mintAccessToken(org: TestOrg, cid: string, scp: string[]): Promise<string> {
-  const { keys } = org.emulator.org;
-  const iat = Math.floor(org.clock.now() / 1000);
-  return new SignJWT({ ver: 1, jti: `AT.${randomBytes(32).toString('base64url')}`, cid, scp })
-    .setProtectedHeader({ alg: 'RS256', kid: keys.publicJwk.kid })
-    .setIssuer(org.url)
-    .setAudience(org.url)
-    .setSubject(cid)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + 3600)
-    .sign(keys.privateKey);
-}
+const mintAccessToken = orgAccessToken;
 
 /** Registers a service app straight in the store, as DCR would have. */
 function addServiceApp(org: TestOrg): AppRecord {
   const id = `0oa${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 17)}`;
-  const now = new Date(org.clock.now()).toISOString();
-  const app: AppRecord = {
-    id,
-    status: 'ACTIVE',
-    created: now,
-    lastUpdated: now,
-    issuedAt: Math.floor(org.clock.now() / 1000),
-    metadata: {
-      client_name: `Risk sender ${id}`,
-      client_uri: null,
-      logo_uri: null,
-      redirect_uris: [],
-      response_types: ['token'],
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'private_key_jwt',
-      application_type: 'service',
-    },
-  };
-  org.emulator.store.apps.set(id, app);
-  return app;
+  return putServiceApp(org, id, { client_name: `Risk sender ${id}` });
 }
 
 interface Sender {

@@ -1,26 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
 import type { AppRecord } from '../../src/emulator/store.ts';
-import { call, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { orgAccessToken, call, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 const LIST = '/api/v1/risk/providers';
 const ONE = '/api/v1/risk/providers/{riskProviderId}';
 
 /** An org access token, signed exactly as the org's token endpoint signs one. */
-async function mintAccessToken(org: TestOrg, cid: string, scp: string[]): Promise<string> {
-  const { keys } = org.emulator.org;
-  const iat = Math.floor(org.clock.now() / 1000);
-  return new SignJWT({ ver: 1, jti: `AT.${randomBytes(32).toString('base64url')}`, cid, scp })
-    .setProtectedHeader({ alg: 'RS256', kid: keys.publicJwk.kid })
-    .setIssuer(org.url)
-    .setAudience(org.url)
-    .setSubject(cid)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + 3600)
-    .sign(keys.privateKey);
-}
+const mintAccessToken = orgAccessToken;
 
 /** Registers an app straight in the store, as DCR would have. */
 function addApp(org: TestOrg, applicationType = 'service'): AppRecord {

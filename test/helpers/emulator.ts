@@ -3,6 +3,7 @@
  * speaks SSWS or Bearer. Tests reach only loopback.
  */
 import { buildEmulator, ManualClock, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import type { AppRecord, ClientMetadata } from '../../src/emulator/store.ts';
 
 export interface TestOrg {
   emulator: Emulator;
@@ -98,4 +99,48 @@ export async function startTappedOrg(options: EmulatorOptions = {}): Promise<Tes
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * An org access token for `clientId` with `scopes`, signed with the org's own key exactly as the token
+ * endpoint signs one, for tests that need a bearer token without going through a client assertion.
+ */
+export async function orgAccessToken(org: TestOrg, clientId: string, scopes: string[]): Promise<string> {
+  const { SignJWT } = await import('jose');
+  const { randomBytes } = await import('node:crypto');
+  const { keys } = org.emulator.org;
+  const iat = Math.floor(org.clock.now() / 1000);
+  return new SignJWT({ ver: 1, jti: `AT.${randomBytes(32).toString('base64url')}`, cid: clientId, scp: scopes })
+    .setProtectedHeader({ alg: 'RS256', kid: keys.publicJwk.kid })
+    .setIssuer(org.url)
+    .setAudience(org.url)
+    .setSubject(clientId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .sign(keys.privateKey);
+}
+
+/** Puts an ACTIVE service app straight into the org's store, as Dynamic Client Registration would have. */
+export function putServiceApp(org: TestOrg, id: string, metadata: Partial<ClientMetadata> = {}): AppRecord {
+  const now = new Date(org.clock.now()).toISOString();
+  const app: AppRecord = {
+    id,
+    status: 'ACTIVE',
+    created: now,
+    lastUpdated: now,
+    issuedAt: Math.floor(org.clock.now() / 1000),
+    metadata: {
+      client_name: `app ${id}`,
+      client_uri: null,
+      logo_uri: null,
+      redirect_uris: [],
+      response_types: ['token'],
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      application_type: 'service',
+      ...metadata,
+    },
+  };
+  org.emulator.store.apps.set(id, app);
+  return app;
 }
