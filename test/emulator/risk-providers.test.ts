@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { AppRecord } from '../../src/emulator/store.ts';
-import { orgAccessToken, call, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { putServiceApp, orgAccessToken, call, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 const LIST = '/api/v1/risk/providers';
@@ -13,26 +13,7 @@ const mintAccessToken = orgAccessToken;
 /** Registers an app straight in the store, as DCR would have. */
 function addApp(org: TestOrg, applicationType = 'service'): AppRecord {
   const id = `0oa${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 17)}`;
-  const now = new Date(org.clock.now()).toISOString();
-  const app: AppRecord = {
-    id,
-    status: 'ACTIVE',
-    created: now,
-    lastUpdated: now,
-    issuedAt: Math.floor(org.clock.now() / 1000),
-    metadata: {
-      client_name: `app ${id}`,
-      client_uri: null,
-      logo_uri: null,
-      redirect_uris: [],
-      response_types: ['token'],
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'private_key_jwt',
-      application_type: applicationType,
-    },
-  };
-  org.emulator.store.apps.set(id, app);
-  return app;
+  return putServiceApp(org, id, { application_type: applicationType });
 }
 
 function defaultProviderId(org: TestOrg): string {

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { get as httpGet } from 'node:http';
-import { SignJWT } from 'jose';
 import type { EmulatorRequest } from '../../src/emulator/http.ts';
 import { recordEvent } from '../../src/emulator/log-writer.ts';
-import { call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { putServiceApp, orgAccessToken, call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 const MINUTE = 60_000;
@@ -111,34 +110,8 @@ describe('System Log API: GET /api/v1/logs', () => {
     });
 
     async function bearer(scopes: string[]): Promise<string> {
-      const appId = '0oaLogReader000000001';
-      const now = new Date(START).toISOString();
-      org.emulator.store.apps.set(appId, {
-        id: appId,
-        status: 'ACTIVE',
-        created: now,
-        lastUpdated: now,
-        issuedAt: START / 1000,
-        metadata: {
-          client_name: 'Log reader',
-          client_uri: null,
-          logo_uri: null,
-          redirect_uris: [],
-          response_types: ['token'],
-          grant_types: ['client_credentials'],
-          token_endpoint_auth_method: 'private_key_jwt',
-          application_type: 'service',
-        },
-      });
-      return new SignJWT({ ver: 1, cid: appId, scp: scopes })
-        .setProtectedHeader({ alg: 'RS256', kid: org.emulator.org.keys.publicJwk.kid })
-        .setIssuer(org.url)
-        .setAudience(org.url)
-        .setSubject(appId)
-        .setJti(`AT.${randomUUID()}`)
-        .setIssuedAt(START / 1000)
-        .setExpirationTime(START / 1000 + 3600)
-        .sign(org.emulator.org.keys.privateKey);
+      putServiceApp(org, '0oaLogReader000000001', { client_name: 'Log reader' });
+      return orgAccessToken(org, '0oaLogReader000000001', scopes);
     }
 
     it('accepts a bearer token with okta.logs.read', async () => {

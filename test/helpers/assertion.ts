@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { epochSeconds } from '../../src/emulator/clock.ts';
 import { oktaId } from '../../src/emulator/ids.ts';
-import type { AppRecord, ClientMetadata, GrantRecord, StoredJwk } from '../../src/emulator/store.ts';
+import type { ClientMetadata, GrantRecord, StoredJwk } from '../../src/emulator/store.ts';
 import { ADMIN_USER } from '../../src/emulator/store.ts';
-import { call, type CallResult, type TestOrg } from './emulator.ts';
+import { call, putServiceApp, type CallResult, type TestOrg } from './emulator.ts';
 
 export type AssertionAlg = 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
 
@@ -61,27 +61,11 @@ export async function createServiceClient(org: TestOrg, options: ServiceClientOp
     options.reuse ??
     (await Promise.all(Array.from({ length: options.keys ?? 1 }, () => generateClientKey(options.alg ?? 'RS256', { kidless: options.kidless ?? false }))));
   const clientId = oktaId('0oa');
-  const now = new Date(org.clock.now()).toISOString();
-  const record: AppRecord = {
-    id: clientId,
-    status: 'ACTIVE',
-    created: now,
-    lastUpdated: now,
-    issuedAt: epochSeconds(org.clock),
-    metadata: {
-      client_name: `test-service-${clientId}`,
-      client_uri: null,
-      logo_uri: null,
-      redirect_uris: [],
-      response_types: ['token'],
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'private_key_jwt',
-      application_type: 'service',
-      jwks: { keys: keys.map((k) => structuredClone(k.publicJwk)) },
-      ...options.metadata,
-    },
-  };
-  org.emulator.store.apps.set(clientId, record);
+  putServiceApp(org, clientId, {
+    client_name: `test-service-${clientId}`,
+    jwks: { keys: keys.map((k) => structuredClone(k.publicJwk)) },
+    ...options.metadata,
+  });
   return { clientId, keys };
 }
 
