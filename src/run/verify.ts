@@ -19,7 +19,7 @@ import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
 import { batchRiskEvents, countSignals, loadRiskEvents } from '../events/risk-events.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
-import { OrgClient, rateLimitWait, realSleep } from '../org/org-client.ts';
+import { OrgClient, realSleep } from '../org/org-client.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { loadNewman, type EnvironmentMap, type PhaseHooks } from './newman-phase.ts';
 import { OrgChecks } from './org-checks.ts';
@@ -27,6 +27,7 @@ import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts
 import { Redactor } from './redact.ts';
 import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
+import { tearDown, teardownPlan } from './teardown.ts';
 
 export interface VerifyOptions {
   settings: VerifySettings;
@@ -390,35 +391,3 @@ async function createProvider(org: OrgClient, settings: VerifySettings, clientId
   return id;
 }
 
-/** Which Tear down requests the journal calls for, with the hooks that journal each undo and their retry rules. */
-function teardownPlan(run: StepRunner, journal: Journal, checks: OrgChecks): { steps: RequestName[]; hooks: PhaseHooks; policies: Partial<Record<RequestName, RetryPolicy>> } {
-  const data = journal.data;
-  const steps: RequestName[] = [];
-  if (data.provider && !data.provider.created && run.env.previousProviderAction) steps.push(REQUESTS.restoreProvider);
-  if (data.grant?.status === 'created') steps.push(REQUESTS.revokeGrant);
-  if (data.client?.status === 'created') steps.push(REQUESTS.deactivateApp, REQUESTS.deleteApp);
-  const hooks: PhaseHooks = {
-    afterResponse({ name, status }) {
-      if (name === REQUESTS.restoreProvider && status === 200) journal.update((j) => delete j.provider);
-      if (name === REQUESTS.revokeGrant && status === 204) journal.update((j) => delete j.grant);
-      if (name === REQUESTS.deleteApp && status === 204) journal.update((j) => delete j.client);
-    },
-  };
-  const policies: Partial<Record<RequestName, RetryPolicy>> = {
-    [REQUESTS.restoreProvider]: { kind: 'idempotent' },
-    [REQUESTS.revokeGrant]: { kind: 'check', tookEffect: () => checks.grantGone() },
-    [REQUESTS.deactivateApp]: { kind: 'idempotent' },
-    [REQUESTS.deleteApp]: { kind: 'check', tookEffect: () => checks.clientGone() },
-  };
-  return { steps, hooks, policies };
-}
-
-/** Runs the Tear down folder for what the journal says exists, then undoes whatever is still recorded. */
-async function tearDown(run: StepRunner, journal: Journal, org: OrgClient, checks: OrgChecks): Promise<CleanupReport> {
-  const { steps, hooks, policies } = teardownPlan(run, journal, checks);
-  run.healthy = true;
-  // All four steps (the usual case) go as one Newman run; otherwise only those the journal calls for.
-  await run.folder(FOLDERS.tearDown, { hooks, policies, only: steps });
-  // Whatever the folder could not undo (a pending create, a provider the run created, a failed step).
-  return undoJournal(journal, org);
-}
