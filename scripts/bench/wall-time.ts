@@ -253,8 +253,8 @@ export async function profileVerify(options: {
   const lines = [
     row('', 'verify', 'plain newman', ''),
     row('process start', ms(profile.processStartMs), ms(nodeStart), "verify: node + tsx's loader (bin/okta-risk.js registers tsx); newman: node -e 0"),
-    row('loading modules', ms(profile.importCliMs), ms(newmanModules), `verify: all of src/cli.ts's graph, newman ${ms(profile.importNewmanMs)} of it; newman: newman --version - node -e 0`),
-    row('set-up before the first request', ms(setupMs), '-', `2 RSA 2048 key pairs in a row (provider + emulator org AS, ~${ms(profile.keyGenerationMs)} each), emulator, reachability, provider choice`),
+    row('loading modules', ms(profile.importCliMs), ms(newmanModules), `verify: src/cli.ts's graph and Newman (${ms(profile.importNewmanMs)}), which verify loads while its keys are generated; newman: newman --version - node -e 0`),
+    row('set-up before the first request', ms(setupMs), '-', `2 RSA 2048 key pairs generated at once (provider + emulator org AS, ~${ms(profile.keyGenerationMs)} each alone), emulator, reachability, provider choice`),
     row('newman.run', `${ms(runsMs)} (${profile.newmanRuns.length})`, `${ms(options.newmanRunMs)} (1)`, `${requests} requests each; verify's runs cost ~${ms(perRun)} each: ${profile.newmanRuns.map((r) => `${r.requests}:${r.ms.toFixed(0)}`).join(' ')}`),
     row('between runs', ms(betweenMs), '-', 'journal writes, assertion minting, org checks'),
     row('after the last run', ms(profile.afterLastRunMs), '-', 'journal check and the merged junit + htmlextra reports (plain newman writes the same reports inside its one run)'),
