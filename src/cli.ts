@@ -52,7 +52,8 @@ export function buildCli(args: string[], ctx: CommandContext, overrides: { verif
     .wrap(Math.min(110, process.stdout.columns || 110));
 }
 
-async function main(): Promise<void> {
+/** The process entry: Ctrl-C handling, the real streams, and the exit code set once. */
+export async function main(): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   process.off('SIGTERM', onSignal);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv[1]?.endsWith('bin/okta-risk.js')) {
+// Run directly (`tsx src/cli.ts`, as the npm scripts do); bin/okta-risk.js calls main() itself.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await main();
 }
