@@ -42,4 +42,13 @@ describe('okta-risk as a process', function () {
     expect(run.stdout).to.contain('Result: PASSED (exit code 0)');
     expect(run.stdout).to.match(/JUnit {2}reports\/\d{8}T\d{6}Z-[0-9a-f]{6}\/junit\.xml/);
   });
+
+  it('runs from a link to bin/okta-risk.js, as npx and npm link call it', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const link = `${tmp('link')}/okta-risk`;
+    symlinkSync(`${process.cwd()}/bin/okta-risk.js`, link);
+    const run = spawnSync(process.execPath, [link, '--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).to.equal(0);
+    expect(run.stdout).to.contain('okta-risk <command> [options]');
+  });
 });
