@@ -102,6 +102,12 @@ export class StepRunner {
     options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; only?: readonly RequestName[] } = {},
   ): Promise<boolean> {
     const list = typeof folders === 'string' ? [folders] : folders;
+    // Newman runs several folders in collection order, whatever order it is given them in: merge only when
+    // the collection has these folders next to each other in this order, else go one folder at a time.
+    if (list.length > 1 && !this.#adjacentInOrder(list)) {
+      for (const folder of list) if (!(await this.folder(folder, options))) return false;
+      return true;
+    }
     const all = list.flatMap((f) => FOLDER_REQUESTS[f]);
     const names = options.only ?? all;
     const whole = names.length === all.length;
@@ -126,6 +132,12 @@ export class StepRunner {
       if (!(await retry(name))) return false;
     }
     return true;
+  }
+
+  #adjacentInOrder(list: readonly FolderName[]): boolean {
+    const names = ((this.#o.collection as { item?: Array<{ name?: string }> }).item ?? []).map((i) => i.name);
+    const start = names.indexOf(list[0]);
+    return start !== -1 && list.every((folder, i) => names[start + i] === folder);
   }
 
   /** Whether a request has run (or was given up on) in this run of verify. */
