@@ -66,7 +66,14 @@ export class Faults {
     return this.#o.latencyMs;
   }
 
+  /** False when nothing is injected: the request path then skips faults altogether. */
+  get active(): boolean {
+    const o = this.#o;
+    return o.latencyMs > 0 || o.errorRate > 0 || o.dropRate > 0 || o.rateLimitRate > 0;
+  }
+
   applies(method: string, routePath: string | undefined, path: string): boolean {
+    if (!this.active) return false;
     const routes = this.#o.routes;
     if (!routes || routes.length === 0) return true;
     return routes.some((r) => r === method || r === `${method} ${routePath}` || (r.startsWith('/') && path.startsWith(r)));

@@ -56,6 +56,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export class Router {
   readonly #routes: CompiledRoute[] = [];
+  readonly #static = new Map<string, CompiledRoute>();
 
   add(routes: Route[]): this {
     for (const route of routes) {
@@ -69,13 +70,20 @@ export class Router {
           return '([^/]+)';
         })
         .join('');
-      this.#routes.push({ ...route, pattern: new RegExp(`^${source}/?$`), names });
+      const compiled = { ...route, pattern: new RegExp(`^${source}/?$`), names };
+      this.#routes.push(compiled);
+      if (names.length === 0) {
+        // A path with no parameters is found by a map lookup; the regex loop stays for the rest.
+        for (const key of [route.path, `${route.path}/`]) this.#static.set(`${route.method} ${key}`, compiled);
+      }
     }
     return this;
   }
 
   /** The route for a method and path; `allowed` lists the methods the path supports when the method is not one. */
   match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | { allowed: string[] } {
+    const exact = this.#static.get(`${method} ${path}`);
+    if (exact) return { route: exact, params: {} };
     const allowed: string[] = [];
     for (const route of this.#routes) {
       const m = route.pattern.exec(path);
