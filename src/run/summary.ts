@@ -26,6 +26,8 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
     }
     if (phase.broken) lines.push(`        broken: ${phase.broken}`);
   }
+  const hint = hintFor(result);
+  if (hint) lines.push('', `Hint: ${hint}`);
   if (result.rateLimitedCalls > 0) lines.push('', `Rate limited: ${result.rateLimitedCalls} events call(s) answered 429 were sent again after X-Rate-Limit-Reset.`);
   if (result.cleanup) {
     const undone = result.cleanup.actions.map((a) => `  ${a.step}: ${a.outcome} (${a.detail})`);
@@ -47,4 +49,16 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
   if (result.error) lines.push('', `Error [${result.error.code}]: ${result.error.describe()}`);
   lines.push('', `Result: ${VERDICT[result.exitCode] ?? 'UNKNOWN'} (exit code ${result.exitCode})`, '');
   return lines.join('\n');
+}
+
+/** What the first failed request's status most likely means, in the terms of the settings a user controls. */
+function hintFor(result: VerifyResult): string | undefined {
+  const failed = result.phases.flatMap((p) => p.requests).find((r) => r.failed > 0);
+  if (!failed?.status) return undefined;
+  const admin = failed.name.startsWith('Admin:');
+  if (admin && failed.status === 401) return 'the org refused the API token (401). Check --api-token / OKTA_CLIENT_TOKEN: a current token of that org, without "SSWS " or quotes.';
+  if (admin && failed.status === 403) return "the API token's admin may not do this (403). Registering an app and granting okta.* scopes takes a super admin's token.";
+  if (admin && failed.status === 404 && failed.name.includes('Provider')) return 'the org does not serve the Risk Providers API (404). Okta deprecated it at the end of 2024; ask Okta support, or use the embedded emulator.';
+  if (failed.name === 'Partner: API to get the access token' && failed.status === 401) return "the org refused the client assertion (401). Check that this machine's clock is right: the assertion's iat and exp are checked to the second.";
+  return undefined;
 }

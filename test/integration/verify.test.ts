@@ -1,6 +1,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { formatSummary } from '../../src/run/summary.ts';
 import { call, startOrg, type TestOrg } from '../helpers/emulator.ts';
 import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
 
@@ -77,6 +78,7 @@ describe('verify against the emulator', function () {
     expect(first!.requests[0]).to.include({ name: 'Admin: API to create OAuth service client (for the provider)', status: 401 });
     expect(first!.requests[0]!.failures[0]).to.match(/^Status is 201 Created: expected response to have status code 201 but got 401/);
     expect(result.phases.map((p) => p.name)).to.deep.equal(['Create a service app for the risk provider']);
+    expect(formatSummary(result)).to.contain('Hint: the org refused the API token (401). Check --api-token / OKTA_CLIENT_TOKEN');
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
   });
 
@@ -88,6 +90,7 @@ describe('verify against the emulator', function () {
     const integration = result.phases.find((p) => p.name === 'Test the integration')!;
     expect(integration.passed).to.equal(false);
     expect(integration.requests[0]).to.include({ name: 'Partner: API to get the access token', status: 401 });
+    expect(formatSummary(result)).to.contain("Hint: the org refused the client assertion (401). Check that this machine's clock is right");
     expect(result.phases.at(-1)).to.include({ name: 'Tear down', passed: true });
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
   });
