@@ -84,17 +84,6 @@ export const VARIABLES = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, 
 /** Variables typed "secret" in the environment; reports and logs must redact their values. */
 export const SECRET_VARIABLES = ['apikey', 'clientAssertion', 'accessToken'] as const satisfies readonly VariableName[];
 
-/** Variables the collection's scripts set from the org's answers. */
-export const SCRIPT_SET_VARIABLES = [
-  'clientId',
-  'grantId',
-  'providerId',
-  'previousProviderName',
-  'previousProviderClientId',
-  'previousProviderAction',
-  'accessToken',
-] as const satisfies readonly VariableName[];
-
 /**
  * Variables the scripts keep for themselves and are not part of the template: the System Log poll's
  * attempt counter (removed once the poll ends) and the restore request's body (a request-local variable).

@@ -25,8 +25,4 @@ export function reportError(ctx: CommandContext, error: unknown): void {
   throw error;
 }
 
-export function setExit(ctx: CommandContext, code: ExitCode): void {
-  ctx.exitCode = code;
-}
-
 export { EXIT_CODES };
