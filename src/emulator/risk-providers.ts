@@ -29,16 +29,8 @@ const ACTIONS: readonly RiskProviderAction[] = ['none', 'log_only', 'enforce_and
 const WRITABLE_FIELDS = ['name', 'clientId', 'action'] as const;
 const READ_ONLY_FIELDS = ['id', 'created', 'lastUpdated', '_links'] as const;
 
-/** A provider as the API returns it. */
-export interface RiskProviderResource {
-  id: string;
-  name: string;
-  clientId: string;
-  action: RiskProviderAction;
-  created: string;
-  lastUpdated: string;
-  _links: { self: { href: string; hints: { allow: string[] } } };
-}
+/** A provider as the API returns it: the stored record plus its link. */
+export type RiskProviderResource = RiskProviderRecord & { _links: { self: { href: string; hints: { allow: string[] } } } };
 
 function toResource(provider: RiskProviderRecord, org: Org): RiskProviderResource {
   return {

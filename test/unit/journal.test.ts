@@ -1,21 +1,13 @@
 import { readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { HarnessError } from '../../src/errors.ts';
+import { harnessErrorOf } from '../helpers/errors.ts';
 import { Journal, journalPath, readJournal } from '../../src/state/journal.ts';
 import { tmp } from '../integration/harness.ts';
 
 const base = { orgUrl: 'https://dev-1.okta.com', runId: 'r1', pid: 1, startedAt: '2026-11-28T12:00:00.000Z', kid: 'kid1', providerName: 'Risk Provider Example' };
 
-function refused(fn: () => unknown): HarnessError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(HarnessError);
-    return error as HarnessError;
-  }
-  throw new Error('expected a HarnessError');
-}
+const refused = harnessErrorOf;
 
 describe('the run journal', () => {
   it('lives in one file per org under the work folder', () => {

@@ -2,19 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { harnessErrorOf } from '../helpers/errors.ts';
 import { checkApiToken, checkOrgUrl, isLoopbackHost } from '../../src/config/org-url.ts';
 import { DEFAULTS, resolveVerifySettings, type VerifyFlags } from '../../src/config/settings.ts';
-import { HarnessError } from '../../src/errors.ts';
 
-function fails(fn: () => unknown): HarnessError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(HarnessError);
-    return error as HarnessError;
-  }
-  throw new Error('expected a HarnessError');
-}
+const fails = harnessErrorOf;
 
 const TOKEN = '00abcdefghijklmnopqrstuvwxyz0123456789AB';
 
