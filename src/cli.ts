@@ -56,10 +56,12 @@ export function buildCli(args: string[], ctx: CommandContext, overrides: { verif
 export async function main(): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
+  const ctx: CommandContext = { cwd: process.cwd(), env: process.env, out: process.stdout, err: process.stderr, exitCode: EXIT_CODES.passed, signal: controller.signal };
   const onSignal = (): void => {
     interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\nInterrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).\n');
+    // Each command says what its first Ctrl-C does; one that sets nothing has nothing to undo and stops now.
+    if (interrupts === 1 && ctx.interruptNotice !== undefined) {
+      process.stderr.write(`\n${ctx.interruptNotice}\n`);
       controller.abort();
     } else {
       process.exit(EXIT_CODES.interrupted);
@@ -67,7 +69,6 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const ctx: CommandContext = { cwd: process.cwd(), env: process.env, out: process.stdout, err: process.stderr, exitCode: EXIT_CODES.passed, signal: controller.signal };
   await runCli(hideBin(process.argv), ctx);
   process.exitCode = ctx.exitCode;
   process.off('SIGINT', onSignal);

@@ -13,6 +13,11 @@ export interface CommandContext {
   exitCode: ExitCode;
   /** Ends when the user presses Ctrl-C (or the process gets SIGTERM). */
   signal: AbortSignal;
+  /**
+   * What the first Ctrl-C does, in the running command's words; a handler that watches `signal` sets it.
+   * Unset, the first Ctrl-C ends the process at once (exit code 130).
+   */
+  interruptNotice?: string;
 }
 
 /** Reports a HarnessError the one way the CLI reports errors, and records its exit code. */

@@ -74,6 +74,7 @@ export function makeEmulatorCommand(ctx: CommandContext): CommandModule<object, 
             fix: 'choose another --port (or 0 for any free port), or a --host address of this machine.',
           });
         }
+        ctx.interruptNotice = `Stopping the Okta org emulator at ${url}: its org, and everything runs made on it, are gone (press Ctrl-C again to quit at once).`;
         ctx.out.write(
           [
             `Okta org emulator listening at ${url}`,
