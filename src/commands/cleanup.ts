@@ -8,7 +8,7 @@ import { undoJournal } from '../org/cleanup.ts';
 import { OrgClient } from '../org/org-client.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { reportError, type CommandContext } from './context.ts';
-import { toVerifyFlags, verifyOptions, type VerifyArgs } from './verify.ts';
+import { orgOptions, toVerifyFlags, type VerifyArgs } from './verify.ts';
 
 export interface CleanupArgs extends VerifyArgs {
   state?: string;
@@ -17,13 +17,16 @@ export interface CleanupArgs extends VerifyArgs {
 export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, CleanupArgs> {
   return {
     command: 'cleanup',
-    describe: 'Undo what an interrupted verify run left on the org (safe to run twice)',
+    describe: 'Undo what an interrupted or kept verify run left on an org or a standalone emulator, from its state file (safe to run twice)',
     builder: (yargs) =>
-      verifyOptions(yargs)
-        .option('state', { type: 'string', describe: 'The state file to undo. [default: the org\'s file under --work-dir/state/]' })
-        .option('work-dir', { type: 'string', describe: `Where state files are. [default: ${DEFAULTS.workDir}]` })
-        .example('$0 cleanup', 'Undo what the last interrupted run against OKTA_CLIENT_ORGURL left behind')
-        .example('$0 cleanup --state .runs/<run>/state.json --org-url http://127.0.0.1:8787 --api-token …', 'Undo a kept run against a standalone emulator') as Argv<CleanupArgs>,
+      orgOptions(yargs)
+        .option('state', {
+          type: 'string',
+          describe: "A state file written by verify: <work dir>/state/<org host>.json, or the path a --keep run printed. [default: the org's file under --work-dir/state/]",
+        })
+        .option('work-dir', { type: 'string', describe: `The --work-dir verify ran with, where its state files are. [default: ${DEFAULTS.workDir}]` })
+        .example('OKTA_CLIENT_ORGURL=https://dev-123456.okta.com OKTA_CLIENT_TOKEN=… $0 cleanup', 'Undo what the last interrupted run against that org left behind')
+        .example('OKTA_CLIENT_TOKEN=… $0 cleanup --org-url http://127.0.0.1:8787 --state .runs/state/127.0.0.1_8787.json', 'Undo a kept run against a standalone emulator') as Argv<CleanupArgs>,
     handler: async (argv) => {
       try {
         const target = resolveTarget({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
@@ -41,7 +44,8 @@ export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, C
         }
         const journal = Journal.open(statePath, target.orgUrl);
         const org = new OrgClient({ orgUrl: target.orgUrl, apiToken: target.apiToken });
-        await org.assertReachable('--org-url (OKTA_CLIENT_ORGURL)');
+        const reach = await org.assertReachable('--org-url (OKTA_CLIENT_ORGURL)');
+        if (reach.hint) ctx.err.write(`Hint: ${reach.hint}\n`);
         ctx.out.write(`Cleaning up run ${journal.data.runId} on ${target.orgUrl} (state: ${statePath})\n`);
         const report = await undoJournal(journal, org, (a) => ctx.out.write(`  ${a.step}: ${a.outcome} (${a.detail})\n`));
         if (report.actions.length === 0) ctx.out.write('  nothing was left to undo\n');

@@ -9,7 +9,7 @@ import { HarnessError } from '../errors.ts';
 import { countSignals, loadRiskEvents } from '../events/risk-events.ts';
 import { generateProviderKeyPair, loadKeyPair, writeKeyPair } from '../keys/index.ts';
 import { reportError, type CommandContext } from './context.ts';
-import { toVerifyFlags, verifyOptions, type VerifyArgs } from './verify.ts';
+import { orgOptions, toVerifyFlags, type VerifyArgs } from './verify.ts';
 
 export interface EnvArgs extends VerifyArgs {
   'client-id'?: string;
@@ -19,15 +19,15 @@ export interface EnvArgs extends VerifyArgs {
 export function makeEnvCommand(ctx: CommandContext): CommandModule<object, EnvArgs> {
   return {
     command: 'env',
-    describe: 'Write a ready Postman environment (secrets typed secret, mode 0600) for the shared collection',
+    describe: 'Write a ready Postman environment (secrets typed secret, mode 0600) for the shared collection, for an org or a standalone emulator',
     builder: (yargs) =>
-      verifyOptions(yargs)
-        .option('provider-name', { type: 'string', default: DEFAULTS.providerName, describe: 'The providerName variable.' })
+      orgOptions(yargs)
+        .option('provider-name', { type: 'string', default: DEFAULTS.providerName, describe: 'The providerName variable: 1 to 50 characters, no quotes.' })
         .option('action', { type: 'string', choices: [...RISK_ACTIONS], default: DEFAULTS.action, describe: 'The riskAction variable.' })
-        .option('events', { type: 'string', describe: "A JSON file of risk events for riskEvents. [default: the guide's sample]" })
-        .option('key', { type: 'string', describe: 'The service app key; its public half becomes publicKey. [default: a new key pair, written under .runs/keys/]' })
-        .option('client-id', { type: 'string', describe: 'An existing service app: sets clientId and mints clientAssertion for it.' })
-        .option('out', { type: 'string', describe: `The file to write. [default: ${DEFAULTS.workDir}/postman/<org host>.postman_environment.json]` })
+        .option('events', { type: 'string', describe: "A JSON array of risk events (as Okta's Risk Events API takes them) for riskEvents. [default: the guide's sample]" })
+        .option('key', { type: 'string', describe: 'The service app key: a private JWK, a JWKS with one private key, or a PKCS#8 PEM; its public half becomes publicKey. [default: a new key pair, written under .runs/keys/]' })
+        .option('client-id', { type: 'string', describe: "An existing service app's client_id (0oa…): sets clientId and mints clientAssertion for it with --key." })
+        .option('out', { type: 'string', describe: `The file to write (mode 0600). [default: ${DEFAULTS.workDir}/postman/<org host>.postman_environment.json]` })
         .example('$0 env --org-url https://dev-123456.okta.com', 'An environment with a new key pair, ready to import into Postman')
         .example('$0 env --key key.json --client-id 0oa…', 'For an app that exists: clientId and a fresh clientAssertion included') as Argv<EnvArgs>,
     handler: async (argv) => {

@@ -44,6 +44,20 @@ export function toVerifyFlags(argv: VerifyArgs): VerifyFlags {
   };
 }
 
+/**
+ * The org settings of the commands that work only on an org that outlives them (`env`, `cleanup`): a real
+ * org or a standalone emulator (`okta-risk emulator`); never the embedded one, so no `--emulator`.
+ */
+export function orgOptions<T>(yargs: Argv<T>): Argv<T & VerifyArgs> {
+  return yargs
+    .option('org-url', {
+      type: 'string',
+      describe: `Required: the org URL, e.g. https://dev-123456.okta.com, or a standalone emulator's http://127.0.0.1:<port> [env ${ENV_VARS.orgUrl}].`,
+    })
+    .option('api-token', { type: 'string', describe: `Required: an API token of a super admin of that org, or the one the emulator printed [env ${ENV_VARS.apiToken}].` })
+    .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` }) as Argv<T & VerifyArgs>;
+}
+
 export function verifyOptions<T>(yargs: Argv<T>): Argv<T & VerifyArgs> {
   return yargs
     .option('org-url', { type: 'string', describe: `The org URL, e.g. https://dev-123456.okta.com [env ${ENV_VARS.orgUrl}]. Unset: the embedded emulator.` })
@@ -74,6 +88,7 @@ export function makeVerifyCommand(ctx: CommandContext, run: typeof verify = veri
         .example('$0 verify --action log_only --events events.json --reporters cli junit', 'Send your own events, log only, JUnit for CI')
         .example('$0 verify --keep', 'Leave everything provisioned and write a Postman environment for it') as Argv<VerifyArgs>,
     handler: async (argv) => {
+      ctx.interruptNotice = 'Interrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).';
       try {
         const settings = resolveVerifySettings({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
         const result = await run({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
