@@ -85,6 +85,14 @@ function bodyOf(response: unknown): string {
   return typeof r?.text === 'function' ? r.text() : '';
 }
 
+/**
+ * Colour for the live reporter only on a terminal, and never under NO_COLOR (no-color.org): a log file or a
+ * CI page gets plain text, whatever FORCE_COLOR or the colors package guess.
+ */
+export function liveColor(stdout: { isTTY?: boolean } = process.stdout, env: Record<string, string | undefined> = process.env): 'auto' | 'off' {
+  return stdout.isTTY && (env.NO_COLOR ?? '') === '' ? 'auto' : 'off';
+}
+
 type Newman = typeof import('newman');
 let loading: Promise<Newman> | undefined;
 
@@ -121,6 +129,7 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
           folder: options.target,
           reporters: options.cli === false ? [] : ['cli'],
           reporter: { cli: { noBanner: true, noSummary: true } },
+          color: liveColor(),
           timeoutRequest: options.timeoutRequestMs ?? 30_000,
           timeoutScript: options.timeoutScriptMs ?? 120_000,
           // Folder lookups fail fast on an unknown name instead of running the whole collection.
