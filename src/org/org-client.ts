@@ -5,6 +5,7 @@
  * Non-idempotent calls are never retried blindly: the caller checks the org first.
  */
 import { HarnessError } from '../errors.ts';
+import { describeFetchFailure } from './fetch-failure.ts';
 
 export interface OrgClientOptions {
   orgUrl: string;
@@ -56,19 +57,32 @@ export class OrgClient {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
   }
 
-  /** Answers whether the org is there at all (no token needed): its public keys endpoint. */
-  async assertReachable(setting: string): Promise<void> {
+  /**
+   * Answers whether the org is there at all (no token needed), retried like any GET: its discovery
+   * document, which also says the URL the org calls itself (`issuer`). A hint comes back when that differs
+   * from the URL in use (`localhost` for `127.0.0.1`, a custom domain): assertions' `aud` and grants'
+   * `issuer` are built from the URL in use, and the org checks them against its own.
+   */
+  async assertReachable(setting: string): Promise<Reachability> {
+    let response: OrgResponse<{ issuer?: unknown } | undefined>;
     try {
-      const response = await fetch(`${this.orgUrl}/oauth2/v1/keys`, { signal: AbortSignal.timeout(this.#timeoutMs) });
-      await response.arrayBuffer();
-      if (response.status >= 500) throw new Error(`HTTP ${response.status}`);
+      response = await this.request('GET', '/.well-known/openid-configuration', undefined, { auth: false });
     } catch (error) {
-      throw new HarnessError('ERR_ORG_UNREACHABLE', `The org at ${this.orgUrl} cannot be reached: ${(error as Error).message}.`, {
+      const cause = error instanceof HarnessError ? error.cause : error;
+      throw new HarnessError('ERR_ORG_UNREACHABLE', `The org at ${this.orgUrl} cannot be reached: ${describeFetchFailure(cause, this.orgUrl)}.`, {
         setting,
         fix: `check ${setting} and your network; the URL must be the org's own (https://<your org>.okta.com).`,
-        cause: error,
+        cause,
       });
     }
+    if (response.status >= 500) {
+      throw new HarnessError('ERR_ORG_UNREACHABLE', `The org at ${this.orgUrl} cannot be reached: it answered HTTP ${response.status} to ${this.#maxAttempts} attempts.`, {
+        setting,
+        fix: `check ${setting}, and the org's status (status.okta.com for an Okta org), then try again.`,
+      });
+    }
+    const issuer = response.status === 200 && typeof response.body?.issuer === 'string' ? response.body.issuer : undefined;
+    return { issuer, hint: issuer === undefined ? undefined : issuerHint(this.orgUrl, issuer, setting) };
   }
 
   /**
@@ -76,7 +90,7 @@ export class OrgClient {
    * did nothing), and after a 5xx or a lost connection for GET, PUT and DELETE, or for a POST the caller marks
    * `idempotent` (a lifecycle deactivate).
    */
-  async request<T = unknown>(method: string, path: string, body?: unknown, options: { idempotent?: boolean } = {}): Promise<OrgResponse<T>> {
+  async request<T = unknown>(method: string, path: string, body?: unknown, options: { idempotent?: boolean; auth?: boolean } = {}): Promise<OrgResponse<T>> {
     const idempotent = options.idempotent ?? IDEMPOTENT.has(method);
     const family = path.split('?')[0]!.replace(/\/[A-Za-z0-9]{15,}/g, '/:id');
     let lastError: unknown;
@@ -89,7 +103,7 @@ export class OrgClient {
           method,
           headers: {
             accept: 'application/json',
-            authorization: `SSWS ${this.#apiToken}`,
+            ...(options.auth === false ? {} : { authorization: `SSWS ${this.#apiToken}` }),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -110,17 +124,43 @@ export class OrgClient {
         continue;
       }
       if (response.status >= 500 && idempotent && attempt < this.#maxAttempts) {
-        lastError = new Error(`HTTP ${response.status}`);
+        lastError = new HttpStatusError(`HTTP ${response.status}`);
         await this.#sleep(backoff(attempt));
         continue;
       }
       return { status: response.status, headers: response.headers, body: (text ? safeJson(text) : undefined) as T };
     }
-    throw new HarnessError('ERR_RUN_BROKEN', `${method} ${path} failed after ${this.#maxAttempts} attempts: ${(lastError as Error)?.message ?? 'no answer'}.`, {
+    const why = lastError === undefined ? 'no answer' : lastError instanceof HttpStatusError ? lastError.message : describeFetchFailure(lastError, this.orgUrl + path);
+    throw new HarnessError('ERR_RUN_BROKEN', `${method} ${path} failed after ${this.#maxAttempts} attempts: ${why}.`, {
       fix: 'check that the org is up, then run `okta-risk cleanup` to undo what this run left behind.',
       cause: lastError,
     });
   }
+}
+
+/** A 5xx that was retried: its status is the whole story. */
+class HttpStatusError extends Error {}
+
+export interface Reachability {
+  /** The URL the org calls itself (its discovery document's `issuer`), when it says. */
+  issuer?: string;
+  /** Set when `issuer` is not the URL in use: what that breaks and the URL to use instead. */
+  hint?: string;
+}
+
+/** A hint when the org calls itself by another URL than the one in use; undefined when they agree. */
+export function issuerHint(orgUrl: string, issuer: string, setting: string): string | undefined {
+  let own: string;
+  try {
+    own = new URL(issuer).origin;
+  } catch {
+    return undefined;
+  }
+  if (own === new URL(orgUrl).origin) return undefined;
+  return (
+    `the org calls itself ${own} (the issuer in its discovery document), not ${orgUrl} as ${setting} says. ` +
+    `Client assertions (aud) and scope grants (issuer) are checked against the org's own URL: set ${setting} to ${own}.`
+  );
 }
 
 function backoff(attempt: number): number {

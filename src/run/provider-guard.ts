@@ -29,7 +29,7 @@ export type ProviderChoice =
   /** The org did not let us look (a bad API token): let the collection's assertions report it. */
   | { kind: 'unknown' };
 
-export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettings, 'providerId' | 'force'>): Promise<ProviderChoice> {
+export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettings, 'providerId' | 'force'> & Partial<Pick<VerifySettings, 'providerName'>>): Promise<ProviderChoice> {
   const response = await org.request<Provider[]>('GET', '/api/v1/risk/providers');
   // A refused token is the collection's to report (its assertions fail, exit code 1); anything else is a broken org.
   if (response.status === 401 || response.status === 403) return { kind: 'unknown' };
@@ -48,12 +48,12 @@ export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettin
       });
     }
     if (!isUnlinked(chosen.clientId) && !settings.force) throw inUse(chosen);
-    return { kind: 'existing', id: chosen.id };
+    return named(providers, settings.providerName, { kind: 'existing', id: chosen.id });
   }
   const free = providers.find((p) => isUnlinked(p.clientId));
-  if (free) return { kind: 'existing', id: free.id };
-  if (providers.length < MAX_PROVIDERS) return { kind: 'create' };
-  if (settings.force && providers[0]) return { kind: 'existing', id: providers[0].id };
+  if (free) return named(providers, settings.providerName, { kind: 'existing', id: free.id });
+  if (providers.length < MAX_PROVIDERS) return named(providers, settings.providerName, { kind: 'create' });
+  if (settings.force && providers[0]) return named(providers, settings.providerName, { kind: 'existing', id: providers[0].id });
   throw new HarnessError(
     'ERR_NO_PROVIDER_SLOT',
     `Every risk provider of the org is linked to another client and the org already has ${MAX_PROVIDERS}, Okta's maximum: ${providers.map((p) => `"${p.name}" (${p.id}) → ${p.clientId}`).join('; ')}.`,
@@ -61,6 +61,22 @@ export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettin
       setting: '--force',
       fix: 'free a provider in the org, or pass --provider-id <id> --force to borrow one (verify restores it at teardown).',
     },
+  );
+}
+
+/**
+ * Okta keeps provider names unique (the emulator ignores case, the stricter reading): a name another provider
+ * has would fail the PUT or the create after the app exists, so it is refused before anything is created.
+ */
+function named(providers: Provider[], name: string | undefined, choice: ProviderChoice): ProviderChoice {
+  if (name === undefined) return choice;
+  const chosenId = choice.kind === 'existing' ? choice.id : undefined;
+  const clash = providers.find((p) => p.id !== chosenId && typeof p.name === 'string' && p.name.toLowerCase() === name.toLowerCase());
+  if (!clash) return choice;
+  throw new HarnessError(
+    'ERR_SETTING_INVALID',
+    `--provider-name "${name}" is taken by risk provider ${clash.id}${isUnlinked(clash.clientId) ? '' : ` (linked to client ${clash.clientId})`}; Okta requires provider names to be unique.`,
+    { setting: '--provider-name', fix: `pass another --provider-name (e.g. "${name.slice(0, 40)} 2"), or rename that provider.` },
   );
 }
 

@@ -28,6 +28,7 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
   }
   const hint = hintFor(result);
   if (hint) lines.push('', `Hint: ${hint}`);
+  if (result.urlHint) lines.push('', `Hint: ${result.urlHint}`);
   if (result.rateLimitedCalls > 0) lines.push('', `Rate limited: ${result.rateLimitedCalls} events call(s) answered 429 were sent again after X-Rate-Limit-Reset.`);
   if (result.cleanup) {
     const undone = result.cleanup.actions.map((a) => `  ${a.step}: ${a.outcome} (${a.detail})`);

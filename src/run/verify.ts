@@ -19,6 +19,7 @@ import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
 import { batchRiskEvents, countSignals, loadRiskEvents } from '../events/risk-events.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
+import { describeOktaError } from '../org/okta-error.ts';
 import { OrgClient, realSleep } from '../org/org-client.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { loadNewman, type EnvironmentMap, type PhaseHooks } from './newman-phase.ts';
@@ -60,6 +61,8 @@ export interface VerifyResult {
   error?: HarnessError;
   /** With `keep`: the Postman environment written for manual testing, and the journal cleanup will read. */
   kept?: { environmentFile: string; stateFile: string };
+  /** Set when the org calls itself by another URL than the one the run used (see `OrgClient.assertReachable`). */
+  urlHint?: string;
   /** Risk events calls answered 429 and sent again. */
   rateLimitedCalls: number;
 }
@@ -144,7 +147,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     redactor.add(apiToken);
     result.orgUrl = orgUrl;
     const org = new OrgClient({ orgUrl, apiToken, now, sleep });
-    await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator');
+    result.urlHint = (await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator')).hint;
 
     const choice = await chooseProvider(org, settings);
     const statePath = settings.target.kind === 'emulator' ? join(runDir, 'state.json') : journalPath(settings.workDir, orgUrl);
@@ -382,8 +385,10 @@ async function createProvider(org: OrgClient, settings: VerifySettings, clientId
     action: settings.action,
   });
   if (response.status !== 201 || typeof response.body?.id !== 'string') {
-    throw new HarnessError('ERR_RUN_BROKEN', `Creating a risk provider for the run failed with HTTP ${response.status}.`, {
-      fix: 'check the org; `okta-risk cleanup` undoes what the run created so far.',
+    // Okta's cause says what to change (a name another provider took meanwhile, a client it refuses).
+    const cause = describeOktaError(response.body);
+    throw new HarnessError('ERR_RUN_BROKEN', `Creating a risk provider for the run failed with HTTP ${response.status}${cause ? `: ${cause}` : ''}.`, {
+      fix: 'fix what Okta names (for a name already taken, pass another --provider-name), then run verify again.',
     });
   }
   const id = response.body.id;

@@ -202,7 +202,7 @@ describe('verify against the emulator', function () {
     const settings = settingsFor(org);
     const result = await verifyAgainst(org, settings);
     expect(result.exitCode).to.equal(3);
-    expect(result.error?.message).to.equal('Creating a risk provider for the run failed with HTTP 500.');
+    expect(result.error?.message).to.equal('Creating a risk provider for the run failed with HTTP 500: E0000009 Internal Server Error.');
     expect(result.phases.map((p) => [p.name, p.passed])).to.deep.equal([
       ['Create a service app for the risk provider', true],
       ['Tear down', true],
