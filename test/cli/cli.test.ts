@@ -110,6 +110,71 @@ describe('okta-risk command line', () => {
     expect(ctx.out.text).to.not.match(/"d":/);
   });
 
+  it('refuses to replace a key pair in --out without --force, exit code 2, leaving it as it was', async () => {
+    const { readFileSync } = await import('node:fs');
+    const ctx = context();
+    await runCli(['keys', '--out', 'k'], ctx);
+    const original = readFileSync(`${ctx.cwd}/k/private.jwk.json`, 'utf8');
+    const again = { ...context(), cwd: ctx.cwd } as typeof ctx;
+    await runCli(['keys', '--out', 'k'], again);
+    expect(again.exitCode).to.equal(2);
+    expect(again.err.text).to.equal(
+      `Error [ERR_FILE_EXISTS]: --out ${ctx.cwd}/k already holds a key pair (private.jwk.json, public.jwk.json).\n` +
+        'Fix: choose another --out folder, or pass --force to replace the key (an app registered with the old public key will no longer accept assertions signed by the new one).\n',
+    );
+    expect(readFileSync(`${ctx.cwd}/k/private.jwk.json`, 'utf8')).to.equal(original);
+  });
+
+  it('replaces a key pair in --out with --force', async () => {
+    const { readFileSync } = await import('node:fs');
+    const ctx = context();
+    await runCli(['keys', '--out', 'k'], ctx);
+    const original = readFileSync(`${ctx.cwd}/k/private.jwk.json`, 'utf8');
+    await runCli(['keys', '--out', 'k', '--force'], ctx);
+    expect(ctx.exitCode).to.equal(0);
+    expect(readFileSync(`${ctx.cwd}/k/private.jwk.json`, 'utf8')).to.not.equal(original);
+  });
+
+  for (const command of ['env', 'cleanup']) {
+    it(`says in ${command} --help that it needs an org or a standalone emulator, and offers no --emulator`, async () => {
+      let help = '';
+      const log = console.log;
+      console.log = (text: unknown) => void (help += String(text));
+      try {
+        await runCli([command, '--help'], context());
+      } finally {
+        console.log = log;
+      }
+      expect(help).to.contain("Required: the org URL, e.g. https://dev-123456.okta.com, or a standalone emulator's");
+      expect(help).to.not.contain('--emulator');
+      expect(help).to.not.contain('Unset: the embedded');
+    });
+  }
+
+  it('says in cleanup --help which state files it takes', async () => {
+    let help = '';
+    const log = console.log;
+    console.log = (text: unknown) => void (help += String(text));
+    try {
+      await runCli(['cleanup', '--help'], context());
+    } finally {
+      console.log = log;
+    }
+    expect(help.replace(/\s+/g, ' ')).to.contain('A state file written by verify: <work dir>/state/<org host>.json, or the path a --keep run printed.');
+  });
+
+  it('says in env --help which key formats --key takes', async () => {
+    let help = '';
+    const log = console.log;
+    console.log = (text: unknown) => void (help += String(text));
+    try {
+      await runCli(['env', '--help'], context());
+    } finally {
+      console.log = log;
+    }
+    expect(help.replace(/\s+/g, ' ')).to.contain('a private JWK, a JWKS with one private key, or a PKCS#8 PEM');
+  });
+
   it('mints an assertion into a 0600 file and never prints it', async () => {
     const ctx = context();
     await runCli(['keys', '--out', 'k'], ctx);
