@@ -11,6 +11,7 @@ import { EXIT_CODES, type CommandContext } from './commands/context.ts';
 import { makeEmulatorCommand } from './commands/emulator.ts';
 import { makeEnvCommand } from './commands/env.ts';
 import { makeKeysCommand } from './commands/keys.ts';
+import { makeSendCommand } from './commands/send.ts';
 import { makeVerifyCommand } from './commands/verify.ts';
 
 /** A command line yargs refused; already reported on stderr. */
@@ -30,6 +31,7 @@ export function buildCli(args: string[], ctx: CommandContext, overrides: { verif
     .scriptName('okta-risk')
     .usage('$0 <command> [options]\n\nSet up and verify an Okta org\'s third-party risk provider integration, end to end.')
     .command(makeVerifyCommand(ctx, overrides.verify) as never)
+    .command(makeSendCommand(ctx) as never)
     .command(makeKeysCommand(ctx) as never)
     .command(makeAssertionCommand(ctx) as never)
     .command(makeEnvCommand(ctx) as never)

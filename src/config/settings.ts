@@ -90,7 +90,7 @@ interface Layered {
   from: string;
 }
 
-function readEnvFile(path: string, explicit: boolean): Record<string, string> {
+export function readEnvFile(path: string, explicit: boolean): Record<string, string> {
   if (!existsSync(path)) {
     if (!explicit) return {};
     throw new HarnessError('ERR_FILE_UNREADABLE', `--env-file ${path} does not exist.`, {
@@ -102,7 +102,7 @@ function readEnvFile(path: string, explicit: boolean): Record<string, string> {
   return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-function layer(flag: string | undefined, flagName: string, envName: string, env: Record<string, string | undefined>, file: Record<string, string>, fileName: string): Layered | undefined {
+export function layer(flag: string | undefined, flagName: string, envName: string, env: Record<string, string | undefined>, file: Record<string, string>, fileName: string): Layered | undefined {
   if (flag !== undefined) return { value: flag, from: flagName };
   const fromEnv = env[envName];
   if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: envName };

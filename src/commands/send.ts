@@ -1,0 +1,76 @@
+/** `okta-risk send`: parse, call `sendSignals()`, print the summary, map to an exit code. */
+import type { Argv, CommandModule } from 'yargs';
+import { CLIENT_ID_ENV, resolveSendSettings, type SendFlags } from '../config/send-settings.ts';
+import { DEFAULTS, ENV_VARS } from '../config/settings.ts';
+import { formatSendSummary } from '../send/format-summary.ts';
+import { INPUT_FORMATS } from '../send/read-signals.ts';
+import { sendSignals } from '../send/send-signals.ts';
+import { reportError, type CommandContext } from './context.ts';
+
+export interface SendArgs {
+  'org-url'?: string;
+  'client-id'?: string;
+  key?: string;
+  emulator?: boolean;
+  input?: string;
+  format?: string;
+  'skip-invalid'?: boolean;
+  'dry-run'?: boolean;
+  'work-dir'?: string;
+  'env-file'?: string;
+  'events-rate-limit'?: number;
+  'postman-data'?: string;
+}
+
+export function toSendFlags(argv: SendArgs): SendFlags {
+  return {
+    orgUrl: argv['org-url'],
+    clientId: argv['client-id'],
+    key: argv.key,
+    emulator: argv.emulator,
+    input: argv.input,
+    format: argv.format,
+    skipInvalid: argv['skip-invalid'],
+    dryRun: argv['dry-run'],
+    workDir: argv['work-dir'],
+    envFile: argv['env-file'],
+    eventsRateLimit: argv['events-rate-limit'],
+    postmanData: argv['postman-data'],
+  };
+}
+
+export function makeSendCommand(ctx: CommandContext, run: typeof sendSignals = sendSignals): CommandModule<object, SendArgs> {
+  return {
+    command: 'send',
+    describe: 'Send a feed of IP risk signals to the org, validated, packed into the fewest calls and paced to its rate limit',
+    builder: (yargs) =>
+      yargs
+        .option('org-url', { type: 'string', describe: `The org URL [env ${ENV_VARS.orgUrl}]. Unset: the embedded emulator, provisioned for the run.` })
+        .option('client-id', { type: 'string', describe: `The risk provider's service app client id [env ${CLIENT_ID_ENV}].` })
+        .option('key', { type: 'string', describe: "The service app's private key file (JWK, JWKS or PKCS#8 PEM). With the emulator: default a fresh key." })
+        .option('emulator', { type: 'boolean', describe: 'Send to the embedded emulator even when an org is configured.' })
+        .option('input', { type: 'string', describe: 'The signals: a JSON array of risk events, NDJSON (one subject a line) or CSV with a header. [default: stdin]' })
+        .option('format', { type: 'string', choices: [...INPUT_FORMATS], describe: 'The input format. [default: from the first character]' })
+        .option('skip-invalid', { type: 'boolean', describe: 'Send the valid signals and report the invalid records, instead of sending nothing.' })
+        .option('dry-run', { type: 'boolean', describe: 'Validate and print the planned calls; send nothing (no credentials needed).' })
+        .option('postman-data', { type: 'string', describe: 'Also write the planned calls as a Postman Collection Runner data file (riskEvents per iteration).' })
+        .option('work-dir', { type: 'string', describe: `Where the run spools its input (git-ignored, 0700). [default: ${DEFAULTS.workDir}]` })
+        .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${CLIENT_ID_ENV} from. [default: ./.env when present]` })
+        .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute. [default: ${DEFAULTS.eventsRateLimit}]` })
+        .example('$0 send --input signals.ndjson', 'Send to the embedded emulator (provisioned for the run)')
+        .example('$0 send --org-url https://dev-123456.okta.com --client-id 0oa… --key private.jwk.json --input signals.csv', 'Send to your org with the service app\'s key only')
+        .example('feed-export | $0 send --format ndjson --skip-invalid', 'Send from stdin, skipping and reporting invalid lines')
+        .example('$0 send --input events.json --dry-run', 'Print the planned calls ("N calls") and send nothing')
+        .example('$0 send --input events.json --dry-run --postman-data runner-data.json', 'Plan the calls for the Postman app\'s Collection Runner') as Argv<SendArgs>,
+    handler: async (argv) => {
+      try {
+        const settings = resolveSendSettings({ flags: toSendFlags(argv), env: ctx.env, cwd: ctx.cwd });
+        const result = await run({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
+        (result.error ? ctx.err : ctx.out).write(formatSendSummary(result));
+        ctx.exitCode = result.exitCode;
+      } catch (error) {
+        reportError(ctx, error);
+      }
+    },
+  };
+}

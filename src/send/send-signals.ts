@@ -1,0 +1,224 @@
+/**
+ * `send`: a provider's signal feed, validated, packed and paced into Okta's Risk Events API.
+ *
+ * 1. Stream the input through Okta's rules into one spool file per level (nothing is sent unless every record
+ *    is valid, or `skipInvalid` says to skip the rest).
+ * 2. Plan the calls from the spool: HIGH first, fewest calls.
+ * 3. Unless `dryRun`: get a token with the service app's key, and deliver every call exactly once, paced by
+ *    the org's rate-limit headers. With no org set the embedded emulator is provisioned for the run.
+ *
+ * The spool is removed at the end whatever happens; the only file a run may leave is the list of calls whose
+ * answer was lost (0600, in the work dir) for the provider to check.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { SendSettings } from '../config/send-settings.ts';
+import type { EmulatorOptions } from '../emulator/index.ts';
+import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
+import { generateProviderKeyPair, loadKeyPair } from '../keys/index.ts';
+import { realSleep } from '../org/org-client.ts';
+import { AccessTokens } from './access-token.ts';
+import { deliverCalls, type AcceptanceCheck, type DeliveryReport } from './deliver-calls.ts';
+import { EventsApiTransport } from './events-api-transport.ts';
+import { packCalls, type PackLimits } from './pack-calls.ts';
+import { RateLimitPacer, type SendClock } from './pace.ts';
+import { createProgress, type SendProgress } from './progress.ts';
+import { provisionEmulator, type ProvisionedEmulator } from './provision-emulator.ts';
+import { readSignals } from './read-signals.ts';
+import { formatIssue, MAX_SIGNALS_PER_CALL, RISK_LEVELS, type PlannedCall, type RiskLevel, type Signal } from './signal.ts';
+import { readSpool, spoolSignals, type SpoolResult } from './spool-signals.ts';
+import type { SignalTransport } from './transport.ts';
+
+export interface SendOptions {
+  settings: SendSettings;
+  /** The input when `settings.inputFile` is absent. Default `process.stdin`. */
+  stdin?: Readable;
+  /** Default: the system clock and real timers. Tests pass a manual clock whose sleep advances it. */
+  clock?: SendClock;
+  /** The plan (dry run) goes to `out`; progress to `err`. */
+  streams?: { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
+  /** Default: a bar when `streams.err` is a TTY, plain lines otherwise. */
+  progress?: SendProgress;
+  /** Aborting stops before the next call; the summary says what was not sent. */
+  signal?: AbortSignal;
+  /** The embedded emulator's options (tests: clock, faults). `eventsRateLimit` defaults to the setting. */
+  emulator?: EmulatorOptions;
+  /** Builds the transport: the seam for other transports. Default: the Risk Events API. */
+  transport?: (context: { orgUrl: string; tokens: AccessTokens }) => SignalTransport;
+  /** The shape of one call for that transport. Default: Okta's 20 events of 50 subjects. */
+  limits?: PackLimits;
+}
+
+export interface SendResult {
+  exitCode: ExitCode;
+  runId: string;
+  target: 'emulator' | 'org';
+  orgUrl?: string;
+  transport?: string;
+  input?: Omit<SpoolResult, 'files'>;
+  plan?: { calls: number; signals: number; levels: Record<RiskLevel, number>; fullCalls: number };
+  delivery?: DeliveryReport;
+  /** Calls whose answer was lost and could not be checked, as NDJSON signals to check and send again. */
+  unconfirmedFile?: string;
+  error?: HarnessError;
+  /** Tokens minted during the run. */
+  tokensMinted?: number;
+  dryRun: boolean;
+  elapsedMs: number;
+}
+
+export const systemSendClock: SendClock = { now: () => Date.now(), sleep: realSleep };
+
+export async function sendSignals(options: SendOptions): Promise<SendResult> {
+  const { settings } = options;
+  const clock = options.clock ?? systemSendClock;
+  const streams = options.streams ?? { out: process.stdout, err: process.stderr };
+  const started = clock.now();
+  const runId = `${new Date(started).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  const result: SendResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, dryRun: settings.dryRun, elapsedMs: 0 };
+  const spoolDir = join(settings.workDir, 'send', runId);
+  let provisioned: ProvisionedEmulator | undefined;
+  let unconfirmed: FileHandle | undefined;
+  let progress: SendProgress | undefined;
+  try {
+    const input = await openInput(settings.inputFile, options.stdin ?? process.stdin);
+    const spool = await spoolSignals(readSignals(input, { ...(settings.format && { format: settings.format }) }), { dir: spoolDir });
+    const { files, ...summary } = spool;
+    result.input = summary;
+    checkInput(spool, settings);
+
+    const source = (level: RiskLevel): AsyncIterable<Signal> => readSpool(files[level]);
+    const plan = await planCalls(packCalls(source, options.limits), settings, streams.out);
+    result.plan = plan;
+    if (settings.dryRun) {
+      streams.out.write(`${plan.calls} calls for ${plan.signals} signals (${RISK_LEVELS.map((l) => `${l} ${plan.levels[l]}`).join(', ')}); nothing was sent.\n`);
+      return result;
+    }
+
+    const target = settings.target;
+    const keys = target.keyFile ? await loadKeyPair(target.keyFile) : await generateProviderKeyPair();
+    let orgUrl: string;
+    let clientId: string;
+    let confirm: AcceptanceCheck | undefined;
+    if (target.kind === 'emulator') {
+      provisioned = await provisionEmulator({ keys, clock, emulator: { eventsRateLimit: settings.eventsRateLimit, ...options.emulator } });
+      ({ orgUrl, clientId, confirm } = provisioned);
+    } else {
+      orgUrl = target.orgUrl;
+      clientId = target.clientId!;
+    }
+    result.orgUrl = orgUrl;
+    const tokens = new AccessTokens({ orgUrl, clientId, keys, clock });
+    // Bad credentials are found before the first call.
+    await tokens.get();
+    const transport = options.transport?.({ orgUrl, tokens }) ?? new EventsApiTransport({ orgUrl, tokens });
+    result.transport = transport.name;
+    const pacer = new RateLimitPacer(clock);
+    progress = options.progress ?? createProgress(streams.err);
+    progress.start(plan.calls, plan.signals);
+    const unconfirmedFile = join(settings.workDir, 'send', `${runId}-unconfirmed.ndjson`);
+    result.delivery = await deliverCalls({
+      calls: packCalls(source, options.limits),
+      transport,
+      pacer,
+      clock,
+      ...(confirm && { confirm }),
+      events: progress,
+      ...(options.signal && { signal: options.signal }),
+      async onUnconfirmed(call) {
+        unconfirmed ??= await open(unconfirmedFile, 'wx', 0o600);
+        result.unconfirmedFile = unconfirmedFile;
+        await unconfirmed.writeFile(signalLines(call));
+      },
+    });
+    result.tokensMinted = tokens.minted;
+    result.exitCode = exitCodeOf(result.delivery);
+  } catch (error) {
+    if (!(error instanceof HarnessError)) throw error;
+    result.error = error;
+    result.exitCode = error.exitCode;
+  } finally {
+    progress?.stop();
+    await unconfirmed?.close();
+    await provisioned?.close();
+    await rm(spoolDir, { recursive: true, force: true });
+    result.elapsedMs = clock.now() - started;
+  }
+  return result;
+}
+
+async function openInput(file: string | undefined, stdin: Readable): Promise<Readable> {
+  if (file === undefined) return stdin;
+  try {
+    const handle = await open(file, 'r');
+    return handle.createReadStream();
+  } catch (error) {
+    throw new HarnessError('ERR_FILE_UNREADABLE', `--input ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`, {
+      setting: '--input',
+      fix: 'point --input at a readable JSON, NDJSON or CSV file, or leave it out to read stdin.',
+      cause: error,
+    });
+  }
+}
+
+function checkInput(spool: SpoolResult, settings: SendSettings): void {
+  const where = settings.inputFile ? `--input ${settings.inputFile}` : 'The input (stdin)';
+  if (spool.issueCount > 0 && (!settings.skipInvalid || spool.truncated)) {
+    const listed = spool.issues.map((i) => `  ${formatIssue(i)}`).join('\n');
+    const more = spool.issueCount > spool.issues.length ? `\n  … and ${spool.issueCount - spool.issues.length} more` : '';
+    throw new HarnessError('ERR_EVENTS_INVALID', `${where} has ${spool.issueCount} problem${spool.issueCount === 1 ? '' : 's'}; nothing was sent:\n${listed}${more}`, {
+      setting: '--input',
+      fix: spool.truncated
+        ? 'correct the file: it cannot be read past the first problem.'
+        : "correct those lines (see the README's send section for the formats), or pass --skip-invalid to send the valid signals and report the rest.",
+    });
+  }
+  if (spool.total === 0) {
+    throw new HarnessError('ERR_EVENTS_INVALID', `${where} holds no valid signals; nothing was sent.`, {
+      setting: '--input',
+      fix: 'give a JSON array of risk events, NDJSON with one subject a line, or CSV with an ip,riskLevel,message header.',
+    });
+  }
+}
+
+/** Counts the planned calls (and with a dry run prints them; with `postmanData` writes them as iteration data). */
+async function planCalls(calls: AsyncIterable<PlannedCall>, settings: SendSettings, out: NodeJS.WriteStream): Promise<NonNullable<SendResult['plan']>> {
+  const plan = { calls: 0, signals: 0, levels: { HIGH: 0, MEDIUM: 0, LOW: 0 }, fullCalls: 0 };
+  const data = settings.postmanData ? await open(settings.postmanData, 'w', 0o600) : undefined;
+  try {
+    await data?.write('[');
+    for await (const call of calls) {
+      plan.calls++;
+      plan.signals += call.signals;
+      if (call.signals === MAX_SIGNALS_PER_CALL) plan.fullCalls++;
+      for (const level of RISK_LEVELS) plan.levels[level] += call.levels[level];
+      if (settings.dryRun) {
+        const levels = RISK_LEVELS.filter((l) => call.levels[l] > 0).map((l) => `${l} ${call.levels[l]}`).join(', ');
+        out.write(`call ${call.index}: ${call.events.length} events, ${call.signals} signals (${levels})\n`);
+      }
+      await data?.write(`${call.index === 1 ? '' : ','}\n${JSON.stringify({ riskEvents: JSON.stringify(call.events) })}`);
+    }
+    await data?.write('\n]\n');
+  } finally {
+    await data?.close();
+  }
+  return plan;
+}
+
+function signalLines(call: PlannedCall): string {
+  return call.events
+    .flatMap((e) => e.subjects.map((s) => JSON.stringify({ ...s, ...(e.timestamp !== undefined && { timestamp: e.timestamp }), ...(e.expiresAt !== undefined && { expiresAt: e.expiresAt }) })))
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+function exitCodeOf(report: DeliveryReport): ExitCode {
+  if (report.stopped?.reason === 'interrupted') return EXIT_CODES.interrupted;
+  // Refused before anything was taken: the org's configuration (no provider links the app), not the run.
+  if (report.stopped?.reason === 'refused' && report.acceptedSignals === 0) return EXIT_CODES.badInput;
+  if (report.stopped || report.unconfirmedCalls > 0) return EXIT_CODES.runBroken;
+  if (report.rejections.length > 0) return EXIT_CODES.assertionsFailed;
+  return EXIT_CODES.passed;
+}

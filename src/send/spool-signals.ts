@@ -1,0 +1,93 @@
+/**
+ * The first pass over the input: validate every record and write the valid signals to one spool file per
+ * risk level (NDJSON, mode 0600, in a 0700 folder under the git-ignored work dir). Memory stays flat: records
+ * stream through, and only counts and the first issues are kept.
+ *
+ * Why spool: nothing may be sent before the whole input is known to be valid, stdin cannot be read twice,
+ * and HIGH signals must go first wherever they are in the input. The spool files are read back, level by
+ * level, by the packing pass.
+ */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { InputRecord } from './read-signals.ts';
+import { RISK_LEVELS, type InputIssue, type RiskLevel, type Signal } from './signal.ts';
+import { validateRecord } from './validate-signal.ts';
+
+/** Issues kept for the report; the rest are only counted. */
+export const MAX_LISTED_ISSUES = 100;
+const FLUSH_BYTES = 64 * 1024;
+
+export interface SpoolResult {
+  /** Valid signals by level. */
+  counts: Record<RiskLevel, number>;
+  total: number;
+  /** The first {@link MAX_LISTED_ISSUES} issues, in input order. */
+  issues: InputIssue[];
+  issueCount: number;
+  /** Records (events or lines) that had an issue; with `skipInvalid`, what was skipped. */
+  invalidRecords: number;
+  /** True when the input could not be read to its end (a broken array or CSV header). */
+  truncated: boolean;
+  files: Record<RiskLevel, string>;
+}
+
+export interface SpoolOptions {
+  /** A folder that does not exist yet; created 0700. */
+  dir: string;
+}
+
+/** Validates and spools `records`; the spool holds only valid signals. */
+export async function spoolSignals(records: AsyncIterable<InputRecord>, options: SpoolOptions): Promise<SpoolResult> {
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  const files = Object.fromEntries(RISK_LEVELS.map((l) => [l, join(options.dir, `${l}.ndjson`)])) as Record<RiskLevel, string>;
+  const streams = Object.fromEntries(RISK_LEVELS.map((l) => [l, createWriteStream(files[l], { flags: 'wx', mode: 0o600 })])) as Record<RiskLevel, WriteStream>;
+  const buffers: Record<RiskLevel, string> = { HIGH: '', MEDIUM: '', LOW: '' };
+  const result: SpoolResult = { counts: { HIGH: 0, MEDIUM: 0, LOW: 0 }, total: 0, issues: [], issueCount: 0, invalidRecords: 0, truncated: false, files };
+  const flush = async (level: RiskLevel): Promise<void> => {
+    const text = buffers[level];
+    buffers[level] = '';
+    if (text && !streams[level].write(text)) await once(streams[level], 'drain');
+  };
+  const note = (issue: InputIssue): void => {
+    result.issueCount++;
+    if (result.issues.length < MAX_LISTED_ISSUES) result.issues.push(issue);
+  };
+  try {
+    for await (const record of records) {
+      if (record.kind === 'issue') {
+        note(record.issue);
+        result.invalidRecords++;
+        if (record.fatal) {
+          result.truncated = true;
+          break;
+        }
+        continue;
+      }
+      const checked = validateRecord(record);
+      if ('issues' in checked) {
+        checked.issues.forEach(note);
+        result.invalidRecords++;
+        continue;
+      }
+      for (const signal of checked.signals) {
+        buffers[signal.riskLevel] += `${JSON.stringify(signal)}\n`;
+        result.counts[signal.riskLevel]++;
+        result.total++;
+        if (buffers[signal.riskLevel].length >= FLUSH_BYTES) await flush(signal.riskLevel);
+      }
+    }
+    for (const level of RISK_LEVELS) await flush(level);
+  } finally {
+    await Promise.all(RISK_LEVELS.map((l) => new Promise<void>((resolve, reject) => streams[l].end((error?: Error | null) => (error ? reject(error) : resolve())))));
+  }
+  return result;
+}
+
+/** Reads a spool file back, one signal at a time. */
+export async function* readSpool(file: string): AsyncGenerator<Signal> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) if (line) yield JSON.parse(line) as Signal;
+}
