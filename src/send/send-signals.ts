@@ -15,7 +15,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SendSettings } from '../config/send-settings.ts';
-import type { EmulatorOptions } from '../emulator/index.ts';
+import type { Emulator, EmulatorOptions } from '../emulator/index.ts';
 import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair } from '../keys/index.ts';
 import { realSleep } from '../org/org-client.ts';
@@ -47,6 +47,8 @@ export interface SendOptions {
   emulator?: EmulatorOptions;
   /** Builds the transport: the seam for other transports. Default: the Risk Events API. */
   transport?: (context: { orgUrl: string; tokens: AccessTokens }) => SignalTransport;
+  /** Hears the emulator provisioned for the run (tests and the bench read its store afterwards). */
+  onEmulator?: (emulator: Emulator) => void;
   /** The shape of one call for that transport. Default: Okta's 20 events of 50 subjects. */
   limits?: PackLimits;
 }
@@ -104,6 +106,7 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
     let confirm: AcceptanceCheck | undefined;
     if (target.kind === 'emulator') {
       provisioned = await provisionEmulator({ keys, clock, emulator: { eventsRateLimit: settings.eventsRateLimit, ...options.emulator } });
+      options.onEmulator?.(provisioned.emulator);
       ({ orgUrl, clientId, confirm } = provisioned);
     } else {
       orgUrl = target.orgUrl;
@@ -164,7 +167,7 @@ async function openInput(file: string | undefined, stdin: Readable): Promise<Rea
 }
 
 function checkInput(spool: SpoolResult, settings: SendSettings): void {
-  const where = settings.inputFile ? `--input ${settings.inputFile}` : 'The input (stdin)';
+  const where = settings.inputFile ? `--input ${settings.inputFile}` : 'stdin (no --input)';
   if (spool.issueCount > 0 && (!settings.skipInvalid || spool.truncated)) {
     const listed = spool.issues.map((i) => `  ${formatIssue(i)}`).join('\n');
     const more = spool.issueCount > spool.issues.length ? `\n  … and ${spool.issueCount - spool.issues.length} more` : '';

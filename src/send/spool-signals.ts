@@ -60,10 +60,8 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
       if (record.kind === 'issue') {
         note(record.issue);
         result.invalidRecords++;
-        if (record.fatal) {
-          result.truncated = true;
-          break;
-        }
+        // The reader ends after a fatal issue (it cannot find the next record); it may name several first.
+        if (record.fatal) result.truncated = true;
         continue;
       }
       const checked = validateRecord(record);

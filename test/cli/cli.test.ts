@@ -71,7 +71,7 @@ describe('okta-risk command line', () => {
     expect(ctx.err.text).to.contain('Name a command; `okta-risk verify` runs the whole flow.');
   });
 
-  for (const command of ['verify', 'keys', 'assertion', 'env', 'emulator', 'cleanup']) {
+  for (const command of ['verify', 'send', 'keys', 'assertion', 'env', 'emulator', 'cleanup']) {
     it(`shows examples in ${command} --help`, async () => {
       const ctx = context();
       let help = '';
