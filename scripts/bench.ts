@@ -9,8 +9,13 @@
  * Prints a table (each figure as a ratio to its baseline, with its goal) and writes `reports/bench.json` as
  * `[{name, value, unit}]`. Everything listens on loopback; every child process is killed on the way out.
  *
+ * 3. `okta-risk send`: 50,000 signals to the emulator: signals per second, peak memory at 5k and 50k
+ *    signals, subjects per call, and the share of the rate-limit budget used when it binds
+ *    (`scripts/bench/send.ts`).
+ *
  * Options: --rounds N (5), --round-ms MS (1000), --connections N (16), --runs N (5), --client raw|http
- * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall, --profile
+ * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall|send,
+ * --send-rounds N (3), --profile
  * (profile verify even when it meets its goal), --no-profile.
  */
 import { rmSync } from 'node:fs';
@@ -23,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { formatTable, median, met, toEntries, type Figure } from './bench/figures.ts';
 import { LoadClient } from './bench/load.ts';
 import { measureThroughput } from './bench/throughput.ts';
+import { measureSend } from './bench/send.ts';
 import { measureWallTime, profileVerify, type WallTimeOptions } from './bench/wall-time.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,13 +49,16 @@ function positive(name: string, text: string | undefined, fallback: number, max:
   return value;
 }
 
-function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; client: 'raw' | 'http'; only?: 'throughput' | 'wall'; profile?: boolean } {
+type Section = 'throughput' | 'wall' | 'send';
+
+function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; sendRounds: number; client: 'raw' | 'http'; only?: Section; profile?: boolean } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string' },
       'round-ms': { type: 'string' },
       connections: { type: 'string' },
       runs: { type: 'string' },
+      'send-rounds': { type: 'string' },
       only: { type: 'string' },
       client: { type: 'string' },
       profile: { type: 'boolean' },
@@ -58,15 +67,16 @@ function readOptions(): { rounds: number; roundMs: number; connections: number; 
     strict: true,
   });
   if (values.client !== undefined && values.client !== 'raw' && values.client !== 'http') throw new TypeError(`--client takes raw or http, got ${values.client}`);
-  if (values.only !== undefined && values.only !== 'throughput' && values.only !== 'wall') throw new TypeError(`--only takes throughput or wall, got ${values.only}`);
+  if (values.only !== undefined && !['throughput', 'wall', 'send'].includes(values.only)) throw new TypeError(`--only takes throughput, wall or send, got ${values.only}`);
   return {
     // Bounded, so the bench always ends: at most 20 rounds of 10 s, 20 runs.
     rounds: positive('rounds', values.rounds, 5, 20),
     roundMs: positive('round-ms', values['round-ms'], 1000, 10_000),
     connections: positive('connections', values.connections, 16, 256),
     runs: positive('runs', values.runs, 5, 20),
+    sendRounds: positive('send-rounds', values['send-rounds'], 3, 10),
     client: values.client === 'http' ? 'http' : 'raw',
-    ...(values.only === undefined ? {} : { only: values.only }),
+    ...(values.only === undefined ? {} : { only: values.only as Section }),
     ...(values.profile ? { profile: true } : values['no-profile'] ? { profile: false } : {}),
   };
 }
@@ -100,7 +110,7 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   let profileLines: string[] = [];
   try {
-    if (options.only !== 'wall') {
+    if (options.only === undefined || options.only === 'throughput') {
       log(`1. Emulator throughput: ${options.rounds} rounds (+1 warm-up) of ${options.roundMs} ms per contender, ${options.connections} keep-alive connections from a child process (${options.client} client)`);
       load = new LoadClient();
       const throughput = await measureThroughput({ load, rounds: options.rounds, roundMs: options.roundMs, connections: options.connections, client: options.client, log });
@@ -109,7 +119,7 @@ async function main(): Promise<number> {
       figures.push(...throughput.figures);
       notes.push(...throughput.notes);
     }
-    if (options.only !== 'throughput') {
+    if (options.only === undefined || options.only === 'wall') {
       log(`2. verify vs plain newman: ${options.runs} runs each (+1 warm-up pair), alternating`);
       const wall = await measureWallTime({ runs: options.runs, dir, track, log });
       figures.push(...wall.figures);
@@ -122,6 +132,13 @@ async function main(): Promise<number> {
         figures.push(...profile.figures);
         profileLines = profile.lines;
       }
+    }
+    if (options.only === undefined || options.only === 'send') {
+      log(`3. okta-risk send: 5k and 50k signals to the emulator, ${options.sendRounds} rounds (+1 warm-up), each in its own process; the budget on a manual clock`);
+      const send = await measureSend({ dir, rounds: options.sendRounds, track, log });
+      figures.push(...send.figures);
+      notes.push(...send.notes);
+      log(`   (${((performance.now() - began) / 1000).toFixed(1)} s)`);
     }
   } finally {
     await load?.close();

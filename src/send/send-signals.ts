@@ -60,7 +60,7 @@ export interface SendResult {
   orgUrl?: string;
   transport?: string;
   input?: Omit<SpoolResult, 'files'>;
-  plan?: { calls: number; signals: number; levels: Record<RiskLevel, number>; fullCalls: number };
+  plan?: { calls: number; signals: number; levels: Record<RiskLevel, number>; fullCalls: number; lastCallSignals: number };
   delivery?: DeliveryReport;
   /** Calls whose answer was lost and could not be checked, as NDJSON signals to check and send again. */
   unconfirmedFile?: string;
@@ -188,13 +188,14 @@ function checkInput(spool: SpoolResult, settings: SendSettings): void {
 
 /** Counts the planned calls (and with a dry run prints them; with `postmanData` writes them as iteration data). */
 async function planCalls(calls: AsyncIterable<PlannedCall>, settings: SendSettings, out: NodeJS.WriteStream): Promise<NonNullable<SendResult['plan']>> {
-  const plan = { calls: 0, signals: 0, levels: { HIGH: 0, MEDIUM: 0, LOW: 0 }, fullCalls: 0 };
+  const plan = { calls: 0, signals: 0, levels: { HIGH: 0, MEDIUM: 0, LOW: 0 }, fullCalls: 0, lastCallSignals: 0 };
   const data = settings.postmanData ? await open(settings.postmanData, 'w', 0o600) : undefined;
   try {
     await data?.write('[');
     for await (const call of calls) {
       plan.calls++;
       plan.signals += call.signals;
+      plan.lastCallSignals = call.signals;
       if (call.signals === MAX_SIGNALS_PER_CALL) plan.fullCalls++;
       for (const level of RISK_LEVELS) plan.levels[level] += call.levels[level];
       if (settings.dryRun) {
