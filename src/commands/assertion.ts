@@ -33,9 +33,9 @@ export function makeAssertionCommand(ctx: CommandContext): CommandModule<object,
         .option('org-url', { type: 'string', describe: `The org URL; aud is <org URL>/oauth2/v1/token. [env ${ENV_VARS.orgUrl}]` })
         .option('lifetime', { type: 'number', default: 300, describe: 'Seconds until exp (Okta allows at most 3600).' })
         .option('out', { type: 'string', describe: `Write the JWT to this file (mode 0600). [default: ${DEFAULTS.workDir}/assertions/<client id>.jwt]` })
-        .option('environment', { type: 'string', describe: "Also set clientAssertion in this Postman environment file (from 'okta-risk env')." })
+        .option('environment', { type: 'string', describe: "Also set clientId and clientAssertion in this Postman environment file (from 'okta-risk env' or 'verify --keep')." })
         .example('$0 assertion --client-id 0oa… --key .runs/keys/<kid>/private.jwk.json --org-url https://dev-123456.okta.com', 'Write an assertion valid for 5 minutes')
-        .example('$0 assertion --client-id 0oa… --key key.json --environment okta.postman_environment.json', "Refresh a Postman environment's clientAssertion") as Argv<AssertionArgs>,
+        .example('$0 assertion --client-id 0oa… --key key.json --environment okta.postman_environment.json', "Set a Postman environment's clientId and a fresh clientAssertion") as Argv<AssertionArgs>,
     handler: async (argv) => {
       try {
         const rawUrl = argv['org-url'] ?? ctx.env[ENV_VARS.orgUrl];
@@ -63,10 +63,18 @@ export function makeAssertionCommand(ctx: CommandContext): CommandModule<object,
             throw new HarnessError('ERR_FILE_UNREADABLE', `--environment ${file} is not a readable Postman environment file.`, { setting: '--environment', fix: "pass a file written by 'okta-risk env' or exported from Postman." });
           }
           const entry = env.values?.find((v) => v.key === 'clientAssertion');
-          if (!entry) throw new HarnessError('ERR_SETTING_INVALID', `--environment ${file} has no clientAssertion variable.`, { setting: '--environment', fix: "use an environment written by 'okta-risk env'." });
+          const client = env.values?.find((v) => v.key === 'clientId');
+          if (!entry || !client) {
+            throw new HarnessError('ERR_SETTING_INVALID', `--environment ${file} has no ${entry ? 'clientId' : 'clientAssertion'} variable.`, {
+              setting: '--environment',
+              fix: "use an environment written by 'okta-risk env' or 'okta-risk verify --keep'.",
+            });
+          }
+          // The assertion is only good for the client it names: the two change together.
           entry.value = jwt;
+          client.value = argv['client-id'];
           await writeSecretFile(file, JSON.stringify(env, null, 2) + '\n');
-          ctx.out.write(`clientAssertion updated in ${file}.\n`);
+          ctx.out.write(`clientId and clientAssertion updated in ${file}.\n`);
         }
       } catch (error) {
         reportError(ctx, error);

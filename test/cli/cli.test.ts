@@ -25,11 +25,27 @@ async function parseVerify(args: string[], env: Record<string, string> = {}) {
 
 describe('okta-risk command line', () => {
   it('parses verify flags into settings without running anything else', async () => {
-    const { ctx, calls } = await parseVerify(['--action', 'log_only', '--reporters', 'junit', 'htmlextra', '--provider-name', 'Acme Risk', '--keep', '--force']);
+    const { ctx, calls } = await parseVerify(['--action', 'log_only', '--reporters', 'junit', 'htmlextra', '--provider-name', 'Acme Risk', '--force']);
     expect(ctx.exitCode).to.equal(0);
     expect(calls).to.have.length(1);
-    expect(calls[0]!.settings).to.deep.include({ action: 'log_only', reporters: ['junit', 'htmlextra'], providerName: 'Acme Risk', keep: true, force: true });
+    expect(calls[0]!.settings).to.deep.include({ action: 'log_only', reporters: ['junit', 'htmlextra'], providerName: 'Acme Risk', keep: false, force: true });
     expect(calls[0]!.settings.target).to.deep.equal({ kind: 'emulator' });
+  });
+
+  it('takes --keep for an org that outlives the run', async () => {
+    const { ctx, calls } = await parseVerify(['--keep', '--org-url', 'http://127.0.0.1:8787'], { OKTA_CLIENT_TOKEN: TOKEN });
+    expect(ctx.exitCode).to.equal(0);
+    expect(calls[0]!.settings.keep).to.equal(true);
+  });
+
+  it('refuses --keep against the embedded emulator with exit code 2, before anything runs', async () => {
+    const { ctx, calls } = await parseVerify(['--keep']);
+    expect(calls).to.deep.equal([]);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.equal(
+      'Error [ERR_SETTING_INVALID]: --keep needs an org that outlives the run: the embedded emulator, and everything the run made on it, is gone when verify ends.\n' +
+        'Fix: start a standalone emulator (npm run emulator -- --port 8787) and run OKTA_CLIENT_TOKEN=<the token it prints> npm run verify -- --org-url http://127.0.0.1:8787 --keep, or point verify at a real org.\n',
+    );
   });
 
   it('takes comma-separated reporters as well', async () => {
@@ -185,6 +201,21 @@ describe('okta-risk command line', () => {
     expect(jwt.split('.')).to.have.length(3);
     expect(statSync(`${ctx.cwd}/a.jwt`).mode & 0o777).to.equal(0o600);
     expect(ctx.out.text).to.not.contain(jwt);
+  });
+
+  it('sets clientId and a fresh clientAssertion in a Postman environment with assertion --environment', async () => {
+    const { readFileSync } = await import('node:fs');
+    const ctx = context({ OKTA_CLIENT_ORGURL: 'https://dev-1.okta.com', OKTA_CLIENT_TOKEN: TOKEN });
+    await runCli(['keys', '--out', 'k'], ctx);
+    await runCli(['env', '--key', 'k/private.jwk.json', '--out', 'e.json'], ctx);
+    await runCli(['assertion', '--client-id', '0oaaaboyxsbrWdsk81d6', '--key', 'k/private.jwk.json', '--environment', 'e.json'], ctx);
+    expect(ctx.exitCode).to.equal(0);
+    const values = (JSON.parse(readFileSync(`${ctx.cwd}/e.json`, 'utf8')) as { values: Array<{ key: string; value: string }> }).values;
+    const value = (key: string): string | undefined => values.find((v) => v.key === key)?.value;
+    expect(value('clientId')).to.equal('0oaaaboyxsbrWdsk81d6');
+    const claims = JSON.parse(Buffer.from(value('clientAssertion')!.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(claims).to.deep.include({ iss: '0oaaaboyxsbrWdsk81d6', sub: '0oaaaboyxsbrWdsk81d6', aud: 'https://dev-1.okta.com/oauth2/v1/token' });
+    expect(ctx.out.text).to.contain(`clientId and clientAssertion updated in ${ctx.cwd}/e.json.`);
   });
 
   it('writes a Postman environment with env, secrets typed secret, mode 0600, never printing the token', async () => {
