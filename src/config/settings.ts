@@ -182,6 +182,14 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
       fix: 'pass e.g. --events-rate-limit 3 (the guide) or 30 (the API reference).',
     });
   }
+  if (flags.keep && target.kind === 'emulator') {
+    // Chosen over starting a standalone emulator that outlives the run: a background process nobody asked
+    // for, holding an org with an admin token, is a surprise; one the user starts is not.
+    throw new HarnessError('ERR_SETTING_INVALID', '--keep needs an org that outlives the run: the embedded emulator, and everything the run made on it, is gone when verify ends.', {
+      setting: '--keep',
+      fix: 'start a standalone emulator (npm run emulator -- --port 8787) and run OKTA_CLIENT_TOKEN=<the token it prints> npm run verify -- --org-url http://127.0.0.1:8787 --keep, or point verify at a real org.',
+    });
+  }
   return {
     target,
     providerName: checkProviderName(flags.providerName ?? DEFAULTS.providerName, '--provider-name'),
