@@ -47,6 +47,8 @@ export class OrgClient {
   readonly #timeoutMs: number;
   /** Per path family: when the org last said the budget is spent, wait until then. */
   readonly #blockedUntil = new Map<string, number>();
+  /** Every call that was sent again, and why, in order: the run's summary names them. */
+  readonly retries: Array<{ call: string; reason: string }> = [];
 
   constructor(options: OrgClientOptions) {
     this.orgUrl = options.orgUrl;
@@ -112,6 +114,7 @@ export class OrgClient {
       } catch (error) {
         lastError = error;
         if (!idempotent || attempt === this.#maxAttempts) break;
+        this.retries.push({ call: `${method} ${family}`, reason: describeFetchFailure(error, this.orgUrl + path) });
         await this.#sleep(backoff(attempt));
         continue;
       }
@@ -120,11 +123,13 @@ export class OrgClient {
       if (wait > 0) this.#blockedUntil.set(family, this.#now() + wait);
       // A 429 means the call did not happen, so even a POST may be sent again once the window resets.
       if (response.status === 429 && attempt < this.#maxAttempts) {
+        this.retries.push({ call: `${method} ${family}`, reason: 'HTTP 429' });
         await this.#sleep(Math.max(wait, backoff(attempt)));
         continue;
       }
       if (response.status >= 500 && idempotent && attempt < this.#maxAttempts) {
         lastError = new HttpStatusError(`HTTP ${response.status}`);
+        this.retries.push({ call: `${method} ${family}`, reason: `HTTP ${response.status}` });
         await this.#sleep(backoff(attempt));
         continue;
       }

@@ -30,6 +30,10 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
   if (hint) lines.push('', `Hint: ${hint}`);
   if (result.urlHint) lines.push('', `Hint: ${result.urlHint}`);
   if (result.rateLimitedCalls > 0) lines.push('', `Rate limited: ${result.rateLimitedCalls} events call(s) answered 429 were sent again after X-Rate-Limit-Reset.`);
+  if (result.retries.length > 0) {
+    lines.push('', 'Retries (the reports keep each request once, with its last attempt):');
+    for (const retry of result.retries) lines.push(`  ${retry.call}${retry.source === 'harness' ? " (the harness's own call)" : ''}: ${retry.reasons.join(', ')}`);
+  }
   if (result.cleanup) {
     const undone = result.cleanup.actions.map((a) => `  ${a.step}: ${a.outcome} (${a.detail})`);
     if (undone.length > 0) lines.push('', 'Cleanup after the Tear down folder:', ...undone);

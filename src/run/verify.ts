@@ -26,6 +26,7 @@ import { loadNewman, type EnvironmentMap, type PhaseHooks } from './newman-phase
 import { OrgChecks } from './org-checks.ts';
 import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
 import { Redactor } from './redact.ts';
+import { collectRetries, type RetryRecord } from './retries.ts';
 import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
 import { tearDown, teardownPlan } from './teardown.ts';
@@ -65,6 +66,8 @@ export interface VerifyResult {
   urlHint?: string;
   /** Risk events calls answered 429 and sent again. */
   rateLimitedCalls: number;
+  /** Every request sent again, and why (429s, 5xx, lost answers), the collection's and the harness's own. */
+  retries: RetryRecord[];
 }
 
 /** Sortable, unique per run, safe in file names: `20261128T120000Z-1a2b3c`. */
@@ -105,10 +108,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const runId = makeRunId(now());
   const redactor = new Redactor();
   const unguard = [redactor.guard(streams.out), redactor.guard(streams.err)];
-  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0 };
+  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [] };
   const runDir = join(settings.workDir, runId);
   let emulator: Emulator | undefined;
   let startedRun: StepRunner | undefined;
+  let org: OrgClient | undefined;
   let reportTitle = '';
   const writeRunReports = (ran: StepRunner): Promise<WrittenReport[]> =>
     writeReports({
@@ -146,7 +150,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
     redactor.add(apiToken);
     result.orgUrl = orgUrl;
-    const org = new OrgClient({ orgUrl, apiToken, now, sleep });
+    org = new OrgClient({ orgUrl, apiToken, now, sleep });
     result.urlHint = (await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator')).hint;
 
     const choice = await chooseProvider(org, settings);
@@ -327,6 +331,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       result.reports = await writeRunReports(startedRun);
     }
   } finally {
+    result.retries = collectRetries(result.phases, org?.retries ?? []);
     await emulator?.close();
     if (!settings.keep) await rm(runDir, { recursive: true, force: true });
     for (const restore of unguard) restore();

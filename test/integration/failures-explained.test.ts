@@ -102,6 +102,24 @@ describe('every failure explains itself', function () {
       await org.close();
     });
 
+    it('names every retry in the summary and the result: a lost answer in the collection and a 5xx on the harness probe', async () => {
+      await org.close();
+      // Per faulted request the org draws 429, then 500, then drop: the probe's first attempt gets a 500, its
+      // second goes through, and the create-client call is done but its answer is lost.
+      const draws = [1, 0, 1, 1, 1, 1, 1, 0];
+      org = await startOrg({ faults: { errorRate: 0.5, dropRate: 0.5, routes: ['GET /.well-known/openid-configuration', 'POST /oauth2/v1/clients'], random: () => draws.shift() ?? 1 } });
+      const result = await verifyAgainst(org, settingsFor(org));
+      expect(result.exitCode).to.equal(0);
+      expect(result.retries.map((r) => [r.call, r.source, r.reasons.map((x) => x.replace(/^.*; /, '…; '))])).to.deep.equal([
+        ['Admin: API to create OAuth service client (for the provider)', 'collection', ['…; the org had done it']],
+        ['GET /.well-known/openid-configuration', 'harness', ['HTTP 500']],
+      ]);
+      const summary = formatSummary(result);
+      expect(summary).to.contain('Retries (the reports keep each request once, with its last attempt):\n');
+      expect(summary).to.match(/\n {2}Admin: API to create OAuth service client \(for the provider\): .+; the org had done it\n/);
+      expect(summary).to.contain("\n  GET /.well-known/openid-configuration (the harness's own call): HTTP 500\n");
+    });
+
     it("puts the hint about the org's own URL in the summary", async () => {
       const localhost = org.url.replace('127.0.0.1', 'localhost');
       const result = await verifyAgainst(org, settingsFor(org, { orgUrl: localhost }));
