@@ -33,6 +33,7 @@ export type HarnessErrorCode =
   | 'ERR_FILE_EXISTS'
   | 'ERR_PROVIDER_IN_USE'
   | 'ERR_NO_PROVIDER_SLOT'
+  | 'ERR_ORG_BUSY'
   | 'ERR_STATE_INVALID'
   | 'ERR_RUN_BROKEN'
   | 'ERR_INTERRUPTED';
@@ -49,6 +50,7 @@ const EXIT_BY_CODE: Record<HarnessErrorCode, ExitCode> = {
   ERR_FILE_EXISTS: EXIT_CODES.badInput,
   ERR_PROVIDER_IN_USE: EXIT_CODES.badInput,
   ERR_NO_PROVIDER_SLOT: EXIT_CODES.badInput,
+  ERR_ORG_BUSY: EXIT_CODES.badInput,
   ERR_STATE_INVALID: EXIT_CODES.badInput,
   ERR_RUN_BROKEN: EXIT_CODES.runBroken,
   ERR_INTERRUPTED: EXIT_CODES.interrupted,

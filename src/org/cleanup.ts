@@ -27,6 +27,11 @@ interface ClientListing {
   jwks?: { keys?: Array<{ kid?: string | null }> };
 }
 
+/** Okta's marker for "no client linked" is the string "null". */
+function isUnlinkedClient(clientId: string | null | undefined): boolean {
+  return clientId === null || clientId === undefined || clientId === '' || clientId === 'null';
+}
+
 /** The path and query of a `Link: <…>; rel="next"` header, if there is one. */
 export function nextLink(headers: Headers): string | undefined {
   const next = (headers.get('link') ?? '').split(/,\s*(?=<)/).find((l) => /rel="next"/.test(l));
@@ -90,9 +95,19 @@ export async function undoJournal(journal: Journal, org: OrgClient, onAction: (a
           act({ step: 'restore provider', outcome: 'left alone', detail: `provider ${id} now points at ${current.body.clientId}, which is neither this run's app nor its previous client; not overwritten` });
           journal.update((j) => delete j.provider);
         } else {
-          const put = await org.request('PUT', `/api/v1/risk/providers/${id}`, previous);
+          // Never restore a link to a client that is gone (the org would refuse it, and the journal could then
+          // never be cleared): the provider gets its name and action back, unlinked, and the report says so.
+          const linkGone = !isUnlinkedClient(previous.clientId) && previous.clientId !== ourClientId && (await org.request('GET', `/api/v1/apps/${previous.clientId}`)).status === 404;
+          const restore = linkGone ? { ...previous, clientId: 'null' } : previous;
+          const put = await org.request('PUT', `/api/v1/risk/providers/${id}`, restore);
           if (put.status === 200) {
-            act({ step: 'restore provider', outcome: 'done', detail: `provider ${id} back to name "${previous.name}", clientId ${previous.clientId}, action ${previous.action}` });
+            act({
+              step: 'restore provider',
+              outcome: 'done',
+              detail: linkGone
+                ? `provider ${id} back to name "${previous.name}", action ${previous.action}, and left unlinked (clientId null): its previous client ${previous.clientId} no longer exists, so that link was not restored`
+                : `provider ${id} back to name "${previous.name}", clientId ${previous.clientId}, action ${previous.action}`,
+            });
             journal.update((j) => delete j.provider);
           } else act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${put.status}` });
         }

@@ -50,6 +50,10 @@ export class OrgChecks {
       ? providers.find((p) => p.id === env.providerId)
       : (providers.find((p) => isUnlinked(p.clientId)) ?? providers.find((p) => env.clientId && p.clientId === env.clientId));
     if (!chosen) return;
+    // Only what the run may take is journaled (as the list script decides): a provider another run linked
+    // meanwhile is not updated, so its settings, another run's values, are never this run's "previous".
+    const mayTake = isUnlinked(chosen.clientId) || (Boolean(env.clientId) && chosen.clientId === env.clientId) || this.#settings.force;
+    if (!mayTake) return;
     const previous = { name: chosen.name, clientId: chosen.clientId ?? 'null', action: chosen.action };
     this.#journal.update((j) => void (j.provider = { id: chosen.id, created: false, previous }));
   }

@@ -48,12 +48,12 @@ export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettin
       });
     }
     if (!isUnlinked(chosen.clientId) && !settings.force) throw inUse(chosen);
-    return named(providers, settings.providerName, { kind: 'existing', id: chosen.id });
+    return named(org, providers, settings.providerName, { kind: 'existing', id: chosen.id });
   }
   const free = providers.find((p) => isUnlinked(p.clientId));
-  if (free) return named(providers, settings.providerName, { kind: 'existing', id: free.id });
-  if (providers.length < MAX_PROVIDERS) return named(providers, settings.providerName, { kind: 'create' });
-  if (settings.force && providers[0]) return named(providers, settings.providerName, { kind: 'existing', id: providers[0].id });
+  if (free) return named(org, providers, settings.providerName, { kind: 'existing', id: free.id });
+  if (providers.length < MAX_PROVIDERS) return named(org, providers, settings.providerName, { kind: 'create' });
+  if (settings.force && providers[0]) return named(org, providers, settings.providerName, { kind: 'existing', id: providers[0].id });
   throw new HarnessError(
     'ERR_NO_PROVIDER_SLOT',
     `Every risk provider of the org is linked to another client and the org already has ${MAX_PROVIDERS}, Okta's maximum: ${providers.map((p) => `"${p.name}" (${p.id}) → ${p.clientId}`).join('; ')}.`,
@@ -67,17 +67,45 @@ export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettin
 /**
  * Okta keeps provider names unique (the emulator ignores case, the stricter reading): a name another provider
  * has would fail the PUT or the create after the app exists, so it is refused before anything is created.
+ *
+ * The provider a verify run holds is its lease on the org: linked to the run's app, which carries the same
+ * name (the guide names both `providerName`). A second run with that name stops here, naming the first run's
+ * app, when it registered and its key id (the first run's journal records the same kid); with another name
+ * it takes another provider, or a free slot.
  */
-function named(providers: Provider[], name: string | undefined, choice: ProviderChoice): ProviderChoice {
+async function named(org: OrgClient, providers: Provider[], name: string | undefined, choice: ProviderChoice): Promise<ProviderChoice> {
   if (name === undefined) return choice;
   const chosenId = choice.kind === 'existing' ? choice.id : undefined;
   const clash = providers.find((p) => p.id !== chosenId && typeof p.name === 'string' && p.name.toLowerCase() === name.toLowerCase());
   if (!clash) return choice;
+  const holder = isUnlinked(clash.clientId) ? undefined : await runHolding(org, clash);
+  if (holder) {
+    throw new HarnessError(
+      'ERR_ORG_BUSY',
+      `Risk provider "${clash.name}" (${clash.id}) is held by another verify run: it is linked to that run's service app ${clash.clientId} ("${holder.name}", registered ${holder.registered}${holder.kid ? `, key ${holder.kid}` : ''}).`,
+      {
+        setting: '--provider-name',
+        fix: 'wait for that run to end (it puts the provider back), or undo it with `okta-risk cleanup` from its folder; to run alongside it, pass another --provider-name.',
+      },
+    );
+  }
   throw new HarnessError(
     'ERR_SETTING_INVALID',
     `--provider-name "${name}" is taken by risk provider ${clash.id}${isUnlinked(clash.clientId) ? '' : ` (linked to client ${clash.clientId})`}; Okta requires provider names to be unique.`,
     { setting: '--provider-name', fix: `pass another --provider-name (e.g. "${name.slice(0, 40)} 2"), or rename that provider.` },
   );
+}
+
+/** The app of another verify run that holds `provider`: linked to it, and named as it is. */
+async function runHolding(org: OrgClient, provider: Provider): Promise<{ name: string; registered: string; kid?: string } | undefined> {
+  const response = await org.request<{ client_name?: string; client_id_issued_at?: number; jwks?: { keys?: Array<{ kid?: string | null }> } }>(
+    'GET',
+    `/oauth2/v1/clients/${encodeURIComponent(String(provider.clientId))}`,
+  );
+  const client = response.body;
+  if (response.status !== 200 || typeof client?.client_name !== 'string' || client.client_name.toLowerCase() !== provider.name.toLowerCase()) return undefined;
+  const issued = typeof client.client_id_issued_at === 'number' ? new Date(client.client_id_issued_at * 1000).toISOString().replace(/\.000Z$/, 'Z') : 'at an unknown time';
+  return { name: client.client_name, registered: issued, kid: client.jwks?.keys?.[0]?.kid ?? undefined };
 }
 
 function inUse(provider: Provider): HarnessError {

@@ -8,7 +8,7 @@
  * sent before the journal says what the last one did.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HarnessError } from '../errors.ts';
 
@@ -45,6 +45,11 @@ export function journalPath(workDir: string, orgUrl: string): string {
   return join(workDir, 'state', `${host}.json`);
 }
 
+/** Where a kept run's private key goes: next to its journal (`<host>.private.jwk.json`), removed with it. */
+export function keptKeyPath(journalFile: string): string {
+  return journalFile.replace(/\.json$/, '') + '.private.jwk.json';
+}
+
 function writeAtomically(path: string, data: JournalData): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   chmodSync(dirname(path), 0o700);
@@ -55,6 +60,34 @@ function writeAtomically(path: string, data: JournalData): void {
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
+  }
+}
+
+/** Writes a new journal only if none is there (link() refuses an existing name); false when one was. */
+function writeExclusively(path: string, data: JournalData): boolean {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(path), 0o700);
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
+    linkSync(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Whether a process of this machine with that id is alive. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -107,16 +140,39 @@ export class Journal {
     this.#data = data;
   }
 
-  /** Starts a journal for a run; refuses when an earlier run's journal is still there. */
-  static begin(path: string, data: Omit<JournalData, 'tool' | 'version'>): Journal {
-    if (existsSync(path)) {
-      throw new HarnessError('ERR_STATE_INVALID', `An earlier run against ${data.orgUrl} did not finish cleaning up (${path}).`, {
-        setting: '--state',
-        fix: 'run `npm run cleanup` (okta-risk cleanup) first, so that run\'s app, grant and provider change are undone.',
+  /**
+   * Refuses, naming it, when another run's journal for the org is in this folder: one still running (its
+   * process is alive), or one that did not finish cleaning up. Called before anything is created.
+   */
+  static assertNoOtherRun(path: string, orgUrl: string): void {
+    if (!existsSync(path)) return;
+    let other: Partial<JournalData> = {};
+    try {
+      other = JSON.parse(readFileSync(path, 'utf8')) as Partial<JournalData>;
+    } catch {
+      // Unreadable: named by its path alone.
+    }
+    const run = typeof other.runId === 'string' ? `run ${other.runId}${typeof other.startedAt === 'string' ? `, started ${other.startedAt}` : ''}` : undefined;
+    if (typeof other.pid === 'number' && processAlive(other.pid)) {
+      throw new HarnessError('ERR_ORG_BUSY', `Another verify run is still running against ${orgUrl} from this folder (${run ?? 'a run'}, pid ${other.pid}; ${path}).`, {
+        setting: '--work-dir',
+        fix: 'wait for it to end; if its process is gone (the pid was reused), run `okta-risk cleanup` to undo what it left.',
       });
     }
+    throw new HarnessError('ERR_STATE_INVALID', `An earlier run against ${orgUrl}${run ? ` (${run})` : ''} did not finish cleaning up (${path}).`, {
+      setting: '--state',
+      fix: 'run `npm run cleanup` (okta-risk cleanup) first, so that run\'s app, grant and provider change are undone.',
+    });
+  }
+
+  /**
+   * Starts a journal for a run; refuses when another run's journal is there. The file is created exclusively,
+   * so of two runs starting at once from one folder only one gets it.
+   */
+  static begin(path: string, data: Omit<JournalData, 'tool' | 'version'>): Journal {
+    Journal.assertNoOtherRun(path, data.orgUrl);
     const journal = new Journal(path, { tool: JOURNAL_TOOL, version: JOURNAL_VERSION, ...data });
-    journal.#flush();
+    if (!writeExclusively(path, journal.#data)) Journal.assertNoOtherRun(path, data.orgUrl);
     return journal;
   }
 
@@ -142,9 +198,10 @@ export class Journal {
     return !this.#data.client && !this.#data.grant && !this.#data.provider;
   }
 
-  /** Removes the file: everything it recorded has been undone. */
+  /** Removes the file, and a kept run's key beside it: everything it recorded has been undone. */
   finish(): void {
     rmSync(this.path, { force: true });
+    rmSync(keptKeyPath(this.path), { force: true });
   }
 
   #flush(): void {

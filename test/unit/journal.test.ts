@@ -1,4 +1,5 @@
 import { readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { harnessErrorOf } from '../helpers/errors.ts';
@@ -33,12 +34,24 @@ describe('the run journal', () => {
     expect(readJournal(path).client).to.deep.equal({ status: 'created', id: '0oa1' });
   });
 
-  it('refuses to begin while an earlier run against the org is not cleaned up', () => {
+  it('refuses to begin while an earlier run against the org is not cleaned up, naming that run', () => {
     const path = join(tmp('journal'), 'org.json');
-    Journal.begin(path, base);
+    // A process that has ended: its journal is a leftover, not a run in progress.
+    const ended = spawnSync(process.execPath, ['-e', '0']).pid!;
+    Journal.begin(path, { ...base, pid: ended });
     const error = refused(() => Journal.begin(path, base));
     expect(error.code).to.equal('ERR_STATE_INVALID');
-    expect(error.message).to.equal(`An earlier run against https://dev-1.okta.com did not finish cleaning up (${path}).`);
+    expect(error.message).to.equal(`An earlier run against https://dev-1.okta.com (run r1, started 2026-11-28T12:00:00.000Z) did not finish cleaning up (${path}).`);
+  });
+
+  it('refuses to begin while another run from the folder is still running, naming it, with exit code 2', () => {
+    const path = join(tmp('journal'), 'org.json');
+    Journal.begin(path, { ...base, pid: process.pid });
+    const error = refused(() => Journal.begin(path, { ...base, runId: 'r2' }));
+    expect(error.code).to.equal('ERR_ORG_BUSY');
+    expect(error.exitCode).to.equal(2);
+    expect(error.message).to.equal(`Another verify run is still running against https://dev-1.okta.com from this folder (run r1, started 2026-11-28T12:00:00.000Z, pid ${process.pid}; ${path}).`);
+    expect(readJournal(path).runId).to.equal('r1');
   });
 
   it('removes its file when finished', () => {
