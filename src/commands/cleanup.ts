@@ -43,7 +43,7 @@ export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, C
           return;
         }
         const journal = Journal.open(statePath, target.orgUrl);
-        const org = new OrgClient({ orgUrl: target.orgUrl, apiToken: target.apiToken });
+        const org = new OrgClient({ orgUrl: target.orgUrl, apiToken: target.apiToken, log: (line) => ctx.err.write(line) });
         const reach = await org.assertReachable('--org-url (OKTA_CLIENT_ORGURL)');
         if (reach.hint) ctx.err.write(`Hint: ${reach.hint}\n`);
         ctx.out.write(`Cleaning up run ${journal.data.runId} on ${target.orgUrl} (state: ${statePath})\n`);

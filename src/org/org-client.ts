@@ -5,6 +5,7 @@
  * Non-idempotent calls are never retried blindly: the caller checks the org first.
  */
 import { HarnessError } from '../errors.ts';
+import { waitVisibly } from '../run/wait.ts';
 import { describeFetchFailure } from './fetch-failure.ts';
 
 export interface OrgClientOptions {
@@ -17,6 +18,8 @@ export interface OrgClientOptions {
   maxAttempts?: number;
   /** Per-request timeout in milliseconds. Default 15 000. */
   timeoutMs?: number;
+  /** Where a wait of a second or more is announced (`waiting 42 s for the rate limit of GET /api/v1/logs`). */
+  log?: (line: string) => void;
 }
 
 export interface OrgResponse<T = unknown> {
@@ -27,7 +30,18 @@ export interface OrgResponse<T = unknown> {
 
 const IDEMPOTENT = new Set(['GET', 'PUT', 'DELETE', 'HEAD']);
 
-export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A real-time sleep; an abort of `signal` ends it early and clears its timer, so nothing holds the process open. */
+export const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** Milliseconds to wait before the next call, from Okta's rate-limit headers (0 when there is budget left). */
 export function rateLimitWait(headers: Headers, now: number): number {
@@ -45,6 +59,7 @@ export class OrgClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
+  readonly #log: ((line: string) => void) | undefined;
   /** Per path family: when the org last said the budget is spent, wait until then. */
   readonly #blockedUntil = new Map<string, number>();
   /** Every call that was sent again, and why, in order: the run's summary names them. */
@@ -57,6 +72,7 @@ export class OrgClient {
     this.#sleep = options.sleep ?? realSleep;
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#log = options.log;
   }
 
   /**
@@ -87,6 +103,11 @@ export class OrgClient {
     return { issuer, hint: issuer === undefined ? undefined : issuerHint(this.orgUrl, issuer, setting) };
   }
 
+  /** The harness's own calls wait out rate limits whatever happens (cleanup must get through), announced. */
+  #wait(ms: number, what: string): Promise<boolean> {
+    return waitVisibly(ms, what, { sleep: this.#sleep, log: this.#log });
+  }
+
   /**
    * One call, with Okta's rate limits honoured and retries where they are safe: always after a 429 (the org
    * did nothing), and after a 5xx or a lost connection for GET, PUT and DELETE, or for a POST the caller marks
@@ -98,7 +119,7 @@ export class OrgClient {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       const blocked = (this.#blockedUntil.get(family) ?? 0) - this.#now();
-      if (blocked > 0) await this.#sleep(blocked);
+      if (blocked > 0) await this.#wait(blocked, `the rate limit of ${method} ${family}`);
       let response: Response;
       try {
         response = await fetch(this.orgUrl + path, {
@@ -124,7 +145,7 @@ export class OrgClient {
       // A 429 means the call did not happen, so even a POST may be sent again once the window resets.
       if (response.status === 429 && attempt < this.#maxAttempts) {
         this.retries.push({ call: `${method} ${family}`, reason: 'HTTP 429' });
-        await this.#sleep(Math.max(wait, backoff(attempt)));
+        await this.#wait(Math.max(wait, backoff(attempt)), `the rate limit of ${method} ${family}`);
         continue;
       }
       if (response.status >= 500 && idempotent && attempt < this.#maxAttempts) {

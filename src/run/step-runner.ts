@@ -8,11 +8,12 @@
  * Only the last attempt of a request goes into the reports; the superseded attempts are named in the
  * summary instead, so a retried step is visible without reading as a failure.
  */
-import { FOLDER_REQUESTS, SECRET_VARIABLES, type FolderName, type RequestName } from '../collection/collection.ts';
+import { FOLDER_REQUESTS, REQUESTS, SECRET_VARIABLES, type FolderName, type RequestName } from '../collection/collection.ts';
 import { rateLimitWait } from '../org/org-client.ts';
 import { runPhase, type EnvironmentMap, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
 import type { Redactor } from './redact.ts';
 import type { ReportRun } from './reports.ts';
+import { waitVisibly } from './wait.ts';
 
 export interface RequestReport {
   name: string;
@@ -49,9 +50,13 @@ export interface StepRunnerOptions {
   redactor: Redactor;
   cli: boolean;
   now: () => number;
-  sleep: (ms: number) => Promise<void>;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Attempts per request, counting the first. Default 5. */
   maxAttempts?: number;
+  /** Ctrl-C: ends a wait at once, and the request that was waiting is not sent (while `interruptible`). */
+  signal?: AbortSignal;
+  /** Where a wait is announced (`waiting 42 s for the events rate limit`). */
+  log?: (line: string) => void;
 }
 
 const RETRY_BACKOFF_MS = [500, 1000, 2000, 4000];
@@ -69,6 +74,11 @@ function folderOf(name: RequestName): FolderName {
   return FOLDER_OF.get(name)!;
 }
 
+/** What a request waits for when the org's budget is spent: "the events rate limit", or its route's. */
+function rateLimitOf(name: RequestName): string {
+  return name === REQUESTS.sendRiskEvents ? 'the events rate limit' : `the rate limit of "${name}"`;
+}
+
 function retryReason(r: RequestResult | undefined): string | undefined {
   if (!r) return undefined;
   if (r.error) return r.error;
@@ -84,6 +94,8 @@ export class StepRunner {
   /** False once a request failed for good: later phases are skipped; teardown sets it back. */
   healthy = true;
   broken: string | undefined;
+  /** While true, Ctrl-C cuts waits short; verify clears it for the teardown, which must get through. */
+  interruptible = true;
   readonly #o: StepRunnerOptions;
   /** When the org last said a route's budget is spent: wait until then before calling it again. */
   readonly #waitUntil = new Map<RequestName, number>();
@@ -190,10 +202,10 @@ export class StepRunner {
         }
         retries.push(reason);
         const wait = reason === 'HTTP 429' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#o.now()), 1000) : RETRY_BACKOFF_MS[Math.min(attempt - 1, RETRY_BACKOFF_MS.length - 1)]!;
-        await this.#o.sleep(wait);
+        if (!(await this.#wait(wait, reason === 'HTTP 429' ? rateLimitOf(name) : `a retry of "${name}" after ${reason}`))) return this.#interrupted(folder, name, last, retries);
       }
       const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#o.now();
-      if (waitFor > 0) await this.#o.sleep(waitFor);
+      if (waitFor > 0 && !(await this.#wait(waitFor, rateLimitOf(name)))) return this.#interrupted(folder, name, last, retries);
       if (prepare && !(await prepare())) {
         this.#fail(folder);
         return false;
@@ -206,6 +218,18 @@ export class StepRunner {
       this.#keep(phase, superseded ? phase.requests : [], retries);
       if (reason === undefined) return phase.assertions.failed === 0 && !phase.broken;
     }
+    this.#fail(folder);
+    return false;
+  }
+
+  /** A wait, announced when long, and cut short by Ctrl-C while the run is interruptible: false when cut. */
+  #wait(ms: number, what: string): Promise<boolean> {
+    return waitVisibly(ms, what, { sleep: this.#o.sleep, signal: this.interruptible ? this.#o.signal : undefined, log: this.#o.log });
+  }
+
+  /** Ctrl-C during a wait: the request is not sent, and the report says so. */
+  #interrupted(folder: FolderName, name: RequestName, last: RequestResult | undefined, retries: string[]): false {
+    this.#phase(folder).requests.push({ name, status: last?.status, passed: 0, failed: 1, failures: ['interrupted (Ctrl-C) while waiting; not sent'], retries });
     this.#fail(folder);
     return false;
   }
