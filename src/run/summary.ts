@@ -39,13 +39,20 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
     if (undone.length > 0) lines.push('', 'Cleanup after the Tear down folder:', ...undone);
     lines.push('', result.cleanup.complete ? 'Teardown: the org is as it was found.' : 'Teardown: INCOMPLETE. Run `npm run cleanup` (okta-risk cleanup) to undo the rest.');
   }
-  if (result.kept) {
+  if (result.kept && result.orgUrl) {
+    const { environmentFile, keyFile, stateFile, clientId } = result.kept;
+    const environment = relative(cwd, environmentFile);
     lines.push(
       '',
-      'Kept: the service app, its grant and the provider change are still on the org (--keep).',
-      `  Postman environment: ${relative(cwd, result.kept.environmentFile)} (secrets inside; mode 0600)`,
-      `  Undo later with: npm run cleanup -- --state ${relative(cwd, result.kept.stateFile)}`,
+      `Kept: the service app${clientId ? ` ${clientId}` : ''}, its grant and the provider change are still on ${result.orgUrl} (--keep).`,
+      `  Postman environment: ${environment} (clientId set, a fresh client assertion valid 5 minutes; secrets inside, mode 0600)`,
+      `  Private key:         ${relative(cwd, keyFile)} (mode 0600; removed by cleanup)`,
     );
+    if (clientId) {
+      lines.push(`  Next assertion:      npx okta-risk assertion --client-id ${clientId} --key ${relative(cwd, keyFile)} --org-url ${result.orgUrl} --environment ${environment}`);
+    }
+    // The token is the one setting not printed: it goes in the environment or .env, as for this run.
+    lines.push(`  Undo later with:     npx okta-risk cleanup --org-url ${result.orgUrl} --state ${relative(cwd, stateFile)}   (OKTA_CLIENT_TOKEN set, as for this run)`);
   }
   if (result.reports.length > 0) {
     lines.push('', 'Reports:');

@@ -21,7 +21,7 @@ import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../k
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
 import { describeOktaError } from '../org/okta-error.ts';
 import { OrgClient, realSleep } from '../org/org-client.ts';
-import { Journal, journalPath } from '../state/journal.ts';
+import { Journal, journalPath, keptKeyPath } from '../state/journal.ts';
 import { loadNewman, type EnvironmentMap, type PhaseHooks } from './newman-phase.ts';
 import { OrgChecks } from './org-checks.ts';
 import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
@@ -61,7 +61,14 @@ export interface VerifyResult {
   /** The error that stopped the run early (bad input, a provider in use, an unreachable org). */
   error?: HarnessError;
   /** With `keep`: the Postman environment written for manual testing, and the journal cleanup will read. */
-  kept?: { environmentFile: string; stateFile: string };
+  kept?: {
+    environmentFile: string;
+    stateFile: string;
+    /** The run's private key (0600, next to the journal), for `okta-risk assertion --key`. */
+    keyFile: string;
+    /** The kept service app; absent when the run stopped before it was created. */
+    clientId?: string;
+  };
   /** Set when the org calls itself by another URL than the one the run used (see `OrgClient.assertReachable`). */
   urlHint?: string;
   /** Risk events calls answered 429 and sent again. */
@@ -150,11 +157,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
     redactor.add(apiToken);
     result.orgUrl = orgUrl;
-    org = new OrgClient({ orgUrl, apiToken, now, sleep });
+    org = new OrgClient({ orgUrl, apiToken, now, sleep, log: (line) => streams.err.write(line) });
     result.urlHint = (await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator')).hint;
 
-    const choice = await chooseProvider(org, settings);
     const statePath = settings.target.kind === 'emulator' ? join(runDir, 'state.json') : journalPath(settings.workDir, orgUrl);
+    // Another run from this folder is named before the org is even asked (its journal is here).
+    Journal.assertNoOtherRun(statePath, orgUrl);
+    const choice = await chooseProvider(org, settings);
     const journal = Journal.begin(statePath, {
       orgUrl,
       runId,
@@ -164,12 +173,24 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       providerName: settings.providerName,
     });
 
-    const run = new StepRunner({ collection, redactor, cli: settings.reporters.includes('cli'), now, sleep });
+    const run = new StepRunner({ collection, redactor, cli: settings.reporters.includes('cli'), now, sleep, signal: options.signal, log: (line) => streams.err.write(line) });
     startedRun = run;
     reportTitle = `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`;
     run.env = initialEnvironment(settings, orgUrl, apiToken, keys, choice, countSignals(events), now, options.logPoll);
     const checks = new OrgChecks(org, journal, keys.kid, settings);
     const aborted = (): boolean => options.signal?.aborted === true;
+    const mint = async (env: Record<string, string>): Promise<void> => {
+      const assertion = await mintClientAssertion({
+        clientId: env.clientId!,
+        orgUrl,
+        privateKey: keys.privateJwk,
+        kid: keys.kid,
+        alg: keys.alg,
+        currentDate: new Date(now()),
+      });
+      redactor.add(assertion);
+      env.clientAssertion = assertion;
+    };
     let teardownAnnounced = false;
     const boundary = async (phase: string): Promise<boolean> => {
       await options.onPhase?.(phase);
@@ -215,18 +236,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
       if (await boundary('test-integration')) {
         let tokenExpiresAt = 0;
-        const mint = async (env: Record<string, string>): Promise<void> => {
-          const assertion = await mintClientAssertion({
-            clientId: env.clientId!,
-            orgUrl,
-            privateKey: keys.privateJwk,
-            kid: keys.kid,
-            alg: keys.alg,
-            currentDate: new Date(now()),
-          });
-          redactor.add(assertion);
-          env.clientAssertion = assertion;
-        };
         // A lost token answer burned the assertion's jti: the retry gets a fresh assertion.
         const tokenPolicy: RetryPolicy = { kind: 'check', tookEffect: async (env) => (await mint(env), false) };
         const eventsPolicy = (expectedTotal: number): RetryPolicy => ({
@@ -284,6 +293,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         const teardown = settings.keep ? undefined : teardownPlan(run, journal, checks);
         if (teardown) {
           teardownAnnounced = true;
+          // From here on a Ctrl-C no longer cuts waits short: the teardown must get through.
+          run.interruptible = false;
           await options.onPhase?.('tear-down');
         }
         if (teardown && !aborted() && teardown.steps.length === FOLDER_REQUESTS[FOLDERS.tearDown].length) {
@@ -303,12 +314,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       if (!teardownAnnounced) await options.onPhase?.('tear-down');
       if (result.cleanup) {
         // Torn down with the System Log check above.
-      } else if (settings.keep && !aborted()) {
+      } else if (settings.keep && settings.target.kind === 'org' && !aborted()) {
+        // Everything Postman needs to go on where the run stopped: the key (to mint the next assertion),
+        // clientId, and an assertion of its own (the run's was spent on its token: a jti is single-use).
         const environmentFile = join(runDir, 'okta-risk-provider.postman_environment.json');
+        const keyFile = keptKeyPath(journal.path);
+        await writeSecretFile(keyFile, JSON.stringify(keys.privateJwk, null, 2) + '\n');
+        if (run.env.clientId) await mint(run.env);
         const environment = renderEnvironment(run.env as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
         await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
-        result.kept = { environmentFile, stateFile: journal.path };
+        result.kept = { environmentFile, stateFile: journal.path, keyFile, clientId: run.env.clientId || undefined };
       } else {
+        run.interruptible = false;
         result.cleanup = await tearDown(run, journal, org, checks);
       }
     }
