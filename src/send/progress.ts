@@ -62,6 +62,8 @@ function barProgress(stream: NodeJS.WriteStream): SendProgress {
     },
     waiting(ms) {
       bar.update({ status: `waiting ${seconds(ms)} for the rate-limit window` });
+      // Updates are drawn at most every 100 ms; a wait of a minute starts now, so show it now.
+      (bar as cliProgress.GenericBar).render(true);
     },
     retrying(_call, reason) {
       bar.update({ status: `${reason}; sending again` });

@@ -114,6 +114,19 @@ describe('send to the embedded emulator', function () {
     expect(emulator.store.signals).to.have.length(1000);
   });
 
+  it('with --postman-data writes each planned call as an iteration of the riskEvents variable', async () => {
+    const cwd = tmp('send-postman');
+    const file = join(cwd, 'runner-data.json');
+    await runSend(sendSettings({ dryRun: true, postmanData: file }, cwd), ndjson(1001));
+    const data = JSON.parse(readFileSync(file, 'utf8')) as Array<{ riskEvents: string }>;
+    expect(data).to.have.length(2);
+    const bodies = data.map((d) => JSON.parse(d.riskEvents) as Array<{ subjects: unknown[] }>);
+    expect(bodies.map((b) => [b.length, b.reduce((n, e) => n + e.subjects.length, 0)])).to.deep.equal([
+      [20, 1000],
+      [1, 1],
+    ]);
+  });
+
   it('leaves no spool file behind', async () => {
     const cwd = tmp('send-spool');
     await sendToEmulator(ndjson(10), {}, { workDir: join(cwd, '.runs') });
@@ -139,7 +152,7 @@ function readdir(dir: string): string[] {
 
 describe('send to an org with only the service app client id and key', function () {
   this.timeout(60_000);
-  let org: TestOrg & { tap: { requests: string[] } };
+  let org: TestOrg & { tap: { requests: string[]; responses: string[] } };
   let keyFile: string;
   let clientId: string;
   let keys: ProviderKeyPair;
@@ -173,6 +186,19 @@ describe('send to an org with only the service app client id and key', function 
     expect(result.exitCode, formatSendSummary(result)).to.equal(0);
     expect(org.emulator.store.signals).to.have.length(1500);
     expect(org.tap.requests.some((r) => r.includes('SSWS'))).to.equal(false);
+  });
+
+  it('prints neither the access token nor the client assertion', async () => {
+    await startLinkedOrg();
+    const { result, out, err } = await runSend(settingsFor(), ndjson(10), { clock: manualSendClock(org.clock) });
+    const token = org.tap.responses.map((r) => /"access_token":"([^"]+)"/.exec(r)?.[1]).find(Boolean)!;
+    const assertion = org.tap.requests.map((r) => /client_assertion=([^&\s]+)/.exec(r)?.[1]).find(Boolean)!;
+    expect(token).to.have.length.above(100);
+    expect(assertion).to.have.length.above(100);
+    const printed = out.text + err.text + formatSendSummary(result);
+    expect(printed).not.to.contain(token);
+    expect(printed).not.to.contain(decodeURIComponent(assertion));
+    expect(printed).not.to.contain(String(keys.privateJwk.d));
   });
 
   it('sets a lost answer aside instead of resending it, and writes its signals to a 0600 file', async () => {

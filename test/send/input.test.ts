@@ -111,6 +111,13 @@ describe('send input', () => {
       expect(result.input?.issues).to.deep.equal([{ line: 2, field: 'ip', message: 'must be an IPv4 or IPv6 address' }]);
     });
 
+    it('names a line longer than 1 MiB without holding it, and reads on', async () => {
+      const long = `{"ip":"1.1.1.1","riskLevel":"HIGH","message":"${'a'.repeat(1 << 20)}"}`;
+      const { result } = await dryRun(`${long}\n{"ip":"1.1.1.2","riskLevel":"LOW"}\n`, { skipInvalid: true });
+      expect(result.input?.issues).to.deep.equal([{ line: 1, field: 'line', message: 'is longer than 1048576 characters' }]);
+      expect(result.input?.total).to.equal(1);
+    });
+
     it('refuses an input with no signal at all', async () => {
       const { result } = await dryRun('');
       expect(result.error?.message).to.equal('stdin (no --input) holds no valid signals; nothing was sent.');
