@@ -22,8 +22,18 @@ export async function runCli(args: string[], ctx: CommandContext, overrides: { v
   try {
     await buildCli(args, ctx, overrides).parseAsync();
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (error instanceof UsageError) return;
+    // Anything a command did not turn into a HarnessError is a bug in okta-risk, not a failed assertion:
+    // exit 3 (the run broke), never Node's default 1, which means "assertions failed".
+    ctx.err.write(`${unexpectedErrorLine(error)}\n`);
+    ctx.exitCode = EXIT_CODES.runBroken;
   }
+}
+
+/** The short line an unexpected error gets: what broke, and where to report it. */
+export function unexpectedErrorLine(error: unknown): string {
+  const what = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error).split('\n')[0];
+  return `Error [ERR_UNEXPECTED]: okta-risk broke unexpectedly (${what}). This is a bug: please report it with the command you ran (leave out tokens and keys).`;
 }
 
 export function buildCli(args: string[], ctx: CommandContext, overrides: { verify?: Parameters<typeof makeVerifyCommand>[1] } = {}): Argv {

@@ -231,6 +231,19 @@ describe('okta-risk command line', () => {
     expect(ctx.out.text + ctx.err.text).to.not.contain(TOKEN);
   });
 
+  it('exits 3 with a please-report line, never 1, when a command throws an unexpected error', async () => {
+    const ctx = context();
+    await runCli(['verify'], ctx, {
+      verify: async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'id')");
+      },
+    });
+    expect(ctx.exitCode).to.equal(3);
+    expect(ctx.err.text).to.equal(
+      "Error [ERR_UNEXPECTED]: okta-risk broke unexpectedly (TypeError: Cannot read properties of undefined (reading 'id')). This is a bug: please report it with the command you ran (leave out tokens and keys).\n",
+    );
+  });
+
   it('exits 2 from the real entry point on bad input', function () {
     this.timeout(30_000);
     const run = spawnSync(process.execPath, ['bin/okta-risk.js', 'verify', '--org-url', 'http://acme.okta.com', '--api-token', TOKEN], { encoding: 'utf8', timeout: 25_000 });
