@@ -32,6 +32,14 @@ const OPERATIONS: Record<'management' | 'oauth', Array<[string, string]>> = {
     ['/api/v1/risk/providers/{riskProviderId}', 'delete'],
     ['/api/v1/risk/events/ip', 'post'],
     ['/api/v1/logs', 'get'],
+    ['/api/v1/security-events-providers', 'get'],
+    ['/api/v1/security-events-providers', 'post'],
+    ['/api/v1/security-events-providers/{securityEventProviderId}', 'get'],
+    ['/api/v1/security-events-providers/{securityEventProviderId}', 'put'],
+    ['/api/v1/security-events-providers/{securityEventProviderId}', 'delete'],
+    ['/api/v1/security-events-providers/{securityEventProviderId}/lifecycle/activate', 'post'],
+    ['/api/v1/security-events-providers/{securityEventProviderId}/lifecycle/deactivate', 'post'],
+    ['/security/api/v1/security-events', 'post'],
   ],
   oauth: [
     ['/oauth2/v1/clients', 'get'],
@@ -44,6 +52,12 @@ const OPERATIONS: Record<'management' | 'oauth', Array<[string, string]>> = {
     ['/.well-known/openid-configuration', 'get'],
     ['/oauth2/{authorizationServerId}/.well-known/oauth-authorization-server', 'get'],
   ],
+};
+
+/** Schemas no operation references but tests validate against: the SET's JWT header and payload. */
+const EXTRA_SCHEMAS: Record<'management' | 'oauth', string[]> = {
+  management: ['SecurityEventTokenRequestJwtHeader', 'SecurityEventTokenRequestJwtBody'],
+  oauth: [],
 };
 
 type Json = unknown;
@@ -87,6 +101,7 @@ for (const [spec, file] of Object.entries(files) as Array<[keyof typeof files, s
     (paths[path] ??= {})[method] = { responses, requestBody, parameters };
     collect(doc, { responses, requestBody, parameters }, components);
   }
+  for (const name of EXTRA_SCHEMAS[spec]) collect(doc, { $ref: `#/components/schemas/${name}` }, components);
   subset[spec] = { info: doc.info, paths, components };
 }
 mkdirSync(join(out, 'catalogs'), { recursive: true });

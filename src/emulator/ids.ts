@@ -28,7 +28,7 @@ function randomChars(count: number): string {
  * An Okta-shaped object id: a three-character type prefix and 17 random characters, 20 in all, as in the
  * guide's `0oaaaboyxsbrWdsk81d6` (app) and `rkpa9y5jpfe8l4ktr1d6` (risk provider).
  */
-export function oktaId(prefix: '0oa' | 'oag' | 'rkp' | '00u' | 'apt'): string {
+export function oktaId(prefix: '0oa' | 'oag' | 'rkp' | '00u' | 'apt' | 'sse'): string {
   return prefix + randomChars(17);
 }
 

@@ -20,6 +20,11 @@ import { appsRoutes } from './apps.ts';
 import { clientsRoutes } from './clients.ts';
 import { riskEventsRoutes } from './risk-events.ts';
 import { riskProvidersRoutes } from './risk-providers.ts';
+import { securityEventsRoutes } from './security-events.ts';
+import { securityEventsProvidersRoutes } from './security-events-providers.ts';
+import { DEFAULT_FETCH_LIMITS, type FetchLimits } from './outbound.ts';
+import { oktaId } from './ids.ts';
+import { ADMIN_USER } from './store.ts';
 import { systemLogRoutes } from './system-log.ts';
 import { tokenRoutes } from './token.ts';
 
@@ -43,6 +48,13 @@ export interface EmulatorOptions {
   managementRateLimit?: number;
   /** Injected faults (latency, 500s, dropped connections, 429 storms). Default: none. */
   faults?: FaultOptions;
+  /**
+   * Bounds on fetching SSF providers' well-known documents and JWKS. Default: 5 s, 64 KiB, loopback hosts
+   * only (`allowRemote: true` lets the org fetch from other hosts).
+   */
+  ssfFetch?: Partial<FetchLimits>;
+  /** Sign-in emails of users besides the super admin (`admin@example.com`), whom a SET may name. */
+  users?: string[];
 }
 
 export interface ListenOptions {
@@ -85,6 +97,15 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
   const settings: OrgSettings = {
     eventsRateLimit: positiveInteger('eventsRateLimit', options.eventsRateLimit, DEFAULT_EVENTS_RATE_LIMIT),
     managementRateLimit: positiveInteger('managementRateLimit', options.managementRateLimit, DEFAULT_MANAGEMENT_RATE_LIMIT),
+    ssfFetch: {
+      timeoutMs: positiveInteger('ssfFetch.timeoutMs', options.ssfFetch?.timeoutMs, DEFAULT_FETCH_LIMITS.timeoutMs),
+      maxBytes: positiveInteger('ssfFetch.maxBytes', options.ssfFetch?.maxBytes, DEFAULT_FETCH_LIMITS.maxBytes),
+      allowRemote: options.ssfFetch?.allowRemote ?? DEFAULT_FETCH_LIMITS.allowRemote,
+    },
+    users: [
+      { id: ADMIN_USER.id, login: ADMIN_USER.alternateId },
+      ...(options.users ?? []).map((login) => ({ id: oktaId('00u'), login })),
+    ],
   };
   if (options.orgUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.orgUrl)) {
     throw new TypeError(`orgUrl must be a scheme and host with no path or trailing slash, got ${options.orgUrl}`);
@@ -115,6 +136,8 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...tokenRoutes,
     ...riskProvidersRoutes,
     ...riskEventsRoutes,
+    ...securityEventsProvidersRoutes,
+    ...securityEventsRoutes,
     ...systemLogRoutes,
   ]);
 

@@ -1,5 +1,6 @@
 /** What every handler is given: the org's state, clock, keys, limits and settings. */
 import type { Clock } from './clock.ts';
+import type { FetchLimits } from './outbound.ts';
 import type { OrgKeys } from './keys.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { OrgStore } from './store.ts';
@@ -9,6 +10,10 @@ export interface OrgSettings {
   eventsRateLimit: number;
   /** Calls per minute allowed on every other route (one bucket per method and path). */
   managementRateLimit: number;
+  /** Bounds on the org's fetches of SSF providers' well-known documents and JWKS. */
+  ssfFetch: FetchLimits;
+  /** The org's users a SET may name by sign-in email (the super admin and any `users` option). */
+  users: ReadonlyArray<{ id: string; login: string }>;
 }
 
 export interface Org {

@@ -59,6 +59,27 @@ export interface RiskProviderRecord {
   lastUpdated: string;
 }
 
+/** A Security Events Provider (SSF receiver stream). `wellKnownUrl` is null for issuer + JWKS registrations. */
+export interface SecurityEventsProviderRecord {
+  id: string;
+  name: string;
+  type: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  issuer: string;
+  jwksUrl: string;
+  wellKnownUrl: string | null;
+  created: string;
+  lastUpdated: string;
+}
+
+/** One SET event as the org accepted it, for tests that count what arrived. */
+export interface ReceivedSecurityEvent {
+  providerId: string;
+  jti: string;
+  eventType: string;
+  userId: string;
+}
+
 /** A System Log event, already in `LogEvent` shape; `seq` orders events persisted in the same millisecond. */
 export interface LogEventRecord {
   seq: number;
@@ -89,6 +110,11 @@ export class OrgStore {
   readonly apps = new Map<string, AppRecord>();
   readonly grants = new Map<string, GrantRecord>();
   readonly providers = new Map<string, RiskProviderRecord>();
+  readonly securityEventsProviders = new Map<string, SecurityEventsProviderRecord>();
+  /** SET `jti`s seen, per provider issuer, with when they may be forgotten (ms). */
+  readonly setJtis = new Map<string, number>();
+  /** Every SET event accepted for a known user, in order. */
+  readonly securityEvents: ReceivedSecurityEvent[] = [];
   readonly logs: LogEventRecord[] = [];
   /** Every risk signal accepted, in order. */
   readonly signals: ConsumedSignal[] = [];
@@ -107,6 +133,9 @@ export class OrgStore {
     this.apps.clear();
     this.grants.clear();
     this.providers.clear();
+    this.securityEventsProviders.clear();
+    this.setJtis.clear();
+    this.securityEvents.length = 0;
     this.logs.length = 0;
     this.signals.length = 0;
     this.usedJtis.clear();
@@ -122,11 +151,17 @@ export class OrgStore {
    * A JSON copy of the configuration an org admin would compare before and after a run: apps, grants and
    * providers, field for field. (Logs and consumed signals are history, not configuration.)
    */
-  snapshot(): { apps: AppRecord[]; grants: GrantRecord[]; providers: RiskProviderRecord[] } {
+  snapshot(): {
+    apps: AppRecord[];
+    grants: GrantRecord[];
+    providers: RiskProviderRecord[];
+    securityEventsProviders: SecurityEventsProviderRecord[];
+  } {
     return structuredClone({
       apps: [...this.apps.values()],
       grants: [...this.grants.values()],
       providers: [...this.providers.values()],
+      securityEventsProviders: [...this.securityEventsProviders.values()],
     });
   }
 
