@@ -3,10 +3,10 @@
  * runner never spells a folder, request or variable by hand. `test/unit/collection.test.ts` checks the
  * collection file against these.
  */
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 
 /** The collection file teams import into Postman (v2.1.0 format). */
-export const COLLECTION_FILE = fileURLToPath(new URL('../../collections/okta-risk-provider.postman_collection.json', import.meta.url));
+export const COLLECTION_FILE = packagePath('collections', 'okta-risk-provider.postman_collection.json');
 
 /** Folder names, exactly as in the collection. */
 export const FOLDERS = {

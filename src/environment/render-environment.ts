@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import packageJson from '../../package.json' with { type: 'json' };
 import { HarnessError } from '../errors.ts';
 import { RISK_ACTIONS, SCRIPT_VARIABLES, SECRET_VARIABLES, VARIABLE_NAMES, type VariableName } from '../collection/collection.ts';
+import { packagePath, packageVersion } from '../package-root.ts';
 
 /** The template file; Postman users can render it themselves with any Handlebars that has a `json` helper. */
-export const ENVIRONMENT_TEMPLATE_FILE = new URL('../../environments/okta-risk-provider.postman_environment.json.hbs', import.meta.url);
+export const ENVIRONMENT_TEMPLATE_FILE = packagePath('environments', 'okta-risk-provider.postman_environment.json.hbs');
 
 /** The values of every environment variable. All strings; the optional ones default to `""`. */
 export interface EnvironmentValues {
@@ -139,7 +139,7 @@ export function renderEnvironment(values: EnvironmentValues, options: RenderEnvi
     id: options.id ?? randomUUID(),
     name: options.name ?? `Okta risk provider (${new URL(complete.url).host})`,
     exportedAt: currentDate.toISOString(),
-    exportedUsing: `okta-risk-harness/${options.version ?? packageJson.version}`,
+    exportedUsing: `okta-risk-harness/${options.version ?? packageVersion()}`,
     values: complete,
   });
   const environment = JSON.parse(text) as PostmanEnvironment;
