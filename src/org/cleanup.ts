@@ -5,6 +5,7 @@
  * after the run.
  */
 import type { Journal } from '../state/journal.ts';
+import { undoneEntry, undoPlan, type UndoKind, type UndoStep } from '../state/undo-plan.ts';
 import type { OrgClient, OrgResponse } from './org-client.ts';
 
 export type CleanupOutcome = 'done' | 'already gone' | 'left alone' | 'failed';
@@ -54,106 +55,128 @@ async function findOurClients(org: OrgClient, providerName: string, kid: string)
   return found;
 }
 
-/** Undoes a journal against the org, updating the journal after each step. */
+/** Undoes a journal against the org, step by step from its undo plan, updating the journal after each step. */
 export async function undoJournal(journal: Journal, org: OrgClient, onAction: (action: CleanupAction) => void = () => {}): Promise<CleanupReport> {
   const actions: CleanupAction[] = [];
   const act = (action: CleanupAction): void => {
     actions.push(action);
     onAction(action);
   };
-  const data = journal.data;
-  const ourClientId = data.client?.status === 'created' ? data.client.id : undefined;
-
   // Each step on its own: an org that stops answering one step must not keep the others from being tried.
-  const attempt = async (step: string, undo: () => Promise<void>): Promise<void> => {
+  for (const step of undoPlan(journal.data)) {
     try {
-      await undo();
+      if (await UNDO[step.kind](step as never, org, act)) journal.undone(undoneEntry(step));
     } catch (error) {
-      act({ step, outcome: 'failed', detail: (error as Error).message });
+      act({ step: STEP_NAMES[step.kind], outcome: 'failed', detail: (error as Error).message });
     }
-  };
-  await attempt('restore provider', async () => {
-    if (data.provider) {
-      const { id, created, previous } = data.provider;
-      if (created) {
-        const response = await org.request('DELETE', `/api/v1/risk/providers/${id}`);
-        if (response.status === 204 || response.status === 404) {
-          act({ step: 'delete provider', outcome: response.status === 204 ? 'done' : 'already gone', detail: `provider ${id} (created by the run)` });
-          journal.update((j) => delete j.provider);
-        } else act({ step: 'delete provider', outcome: 'failed', detail: `provider ${id}: HTTP ${response.status}` });
-      } else if (previous) {
-        const current = await org.request<{ name: string; clientId: string; action: string }>('GET', `/api/v1/risk/providers/${id}`);
-        if (current.status === 404) {
-          act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} no longer exists` });
-          journal.update((j) => delete j.provider);
-        } else if (current.status !== 200) {
-          act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${current.status}` });
-        } else if (current.body.name === previous.name && current.body.clientId === previous.clientId && current.body.action === previous.action) {
-          act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} already holds its previous settings` });
-          journal.update((j) => delete j.provider);
-        } else if (current.body.clientId !== ourClientId && current.body.clientId !== previous.clientId && ourClientId !== undefined) {
-          act({ step: 'restore provider', outcome: 'left alone', detail: `provider ${id} now points at ${current.body.clientId}, which is neither this run's app nor its previous client; not overwritten` });
-          journal.update((j) => delete j.provider);
-        } else {
-          // Never restore a link to a client that is gone (the org would refuse it, and the journal could then
-          // never be cleared): the provider gets its name and action back, unlinked, and the report says so.
-          const linkGone = !isUnlinkedClient(previous.clientId) && previous.clientId !== ourClientId && (await org.request('GET', `/api/v1/apps/${previous.clientId}`)).status === 404;
-          const restore = linkGone ? { ...previous, clientId: 'null' } : previous;
-          const put = await org.request('PUT', `/api/v1/risk/providers/${id}`, restore);
-          if (put.status === 200) {
-            act({
-              step: 'restore provider',
-              outcome: 'done',
-              detail: linkGone
-                ? `provider ${id} back to name "${previous.name}", action ${previous.action}, and left unlinked (clientId null): its previous client ${previous.clientId} no longer exists, so that link was not restored`
-                : `provider ${id} back to name "${previous.name}", clientId ${previous.clientId}, action ${previous.action}`,
-            });
-            journal.update((j) => delete j.provider);
-          } else act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${put.status}` });
-        }
-      } else {
-        journal.update((j) => delete j.provider);
-      }
-    }
-  });
-  await attempt('revoke grant', async () => {
-    if (data.grant?.status === 'created') {
-      const { clientId, id } = data.grant;
-      const response = await org.request('DELETE', `/api/v1/apps/${clientId}/grants/${id}`);
-      if (response.status === 204 || response.status === 404) {
-        act({ step: 'revoke grant', outcome: response.status === 204 ? 'done' : 'already gone', detail: `grant ${id} on ${clientId}` });
-        journal.update((j) => delete j.grant);
-      } else act({ step: 'revoke grant', outcome: 'failed', detail: `grant ${id}: HTTP ${response.status}` });
-    } else if (data.grant) {
-      // The grant call was sent but its answer never recorded; deleting the app below removes any grant it made.
-      journal.update((j) => delete j.grant);
-    }
-  });
-  await attempt('delete service app', async () => {
-    const clientIds = data.client?.status === 'created' ? [data.client.id] : data.client ? await findOurClients(org, data.providerName, data.kid) : [];
-    if (data.client?.status === 'pending' && clientIds.length === 0) {
-      act({ step: 'delete service app', outcome: 'already gone', detail: `no app named "${data.providerName}" holds this run's key ${data.kid}` });
-    }
-    let clientsDone = true;
-    for (const clientId of clientIds) {
-      // Deactivating twice changes nothing, so it is retried like a GET.
-      const deactivate = await org.request('POST', `/api/v1/apps/${clientId}/lifecycle/deactivate`, undefined, { idempotent: true });
-      if (deactivate.status === 404) {
-        act({ step: 'delete service app', outcome: 'already gone', detail: `app ${clientId}` });
-        continue;
-      }
-      const remove = await org.request('DELETE', `/api/v1/apps/${clientId}`);
-      if (remove.status === 204 || remove.status === 404) {
-        act({ step: 'delete service app', outcome: remove.status === 204 ? 'done' : 'already gone', detail: `app ${clientId} deactivated and deleted` });
-      } else {
-        clientsDone = false;
-        act({ step: 'delete service app', outcome: 'failed', detail: `app ${clientId}: HTTP ${remove.status}` });
-      }
-    }
-    if (data.client && clientsDone) journal.update((j) => delete j.client);
-  });
-
+  }
   const complete = journal.empty;
   if (complete) journal.finish();
   return { actions, complete };
+}
+
+type Act = (action: CleanupAction) => void;
+type StepOf<K extends UndoKind> = Extract<UndoStep, { kind: K }>;
+
+/** The name a step has in a cleanup report. */
+const STEP_NAMES: Record<UndoKind, string> = {
+  'delete-provider': 'delete provider',
+  'restore-provider': 'restore provider',
+  'forget-provider': 'restore provider',
+  'revoke-grant': 'revoke grant',
+  'forget-grant': 'revoke grant',
+  'delete-client': 'delete service app',
+  'find-clients': 'delete service app',
+};
+
+/** How each step is done against the org; true when its journal entry may go. */
+const UNDO: { [K in UndoKind]: (step: StepOf<K>, org: OrgClient, act: Act) => Promise<boolean> } = {
+  async 'delete-provider'({ id }, org, act) {
+    const response = await org.request('DELETE', `/api/v1/risk/providers/${id}`);
+    if (response.status === 204 || response.status === 404) {
+      act({ step: 'delete provider', outcome: response.status === 204 ? 'done' : 'already gone', detail: `provider ${id} (created by the run)` });
+      return true;
+    }
+    act({ step: 'delete provider', outcome: 'failed', detail: `provider ${id}: HTTP ${response.status}` });
+    return false;
+  },
+  async 'restore-provider'({ id, previous, ourClientId }, org, act) {
+    const current = await org.request<{ name: string; clientId: string; action: string }>('GET', `/api/v1/risk/providers/${id}`);
+    if (current.status === 404) {
+      act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} no longer exists` });
+      return true;
+    }
+    if (current.status !== 200) {
+      act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${current.status}` });
+      return false;
+    }
+    if (current.body.name === previous.name && current.body.clientId === previous.clientId && current.body.action === previous.action) {
+      act({ step: 'restore provider', outcome: 'already gone', detail: `provider ${id} already holds its previous settings` });
+      return true;
+    }
+    if (current.body.clientId !== ourClientId && current.body.clientId !== previous.clientId && ourClientId !== undefined) {
+      act({ step: 'restore provider', outcome: 'left alone', detail: `provider ${id} now points at ${current.body.clientId}, which is neither this run's app nor its previous client; not overwritten` });
+      return true;
+    }
+    // Never restore a link to a client that is gone (the org would refuse it, and the journal could then
+    // never be cleared): the provider gets its name and action back, unlinked, and the report says so.
+    const linkGone = !isUnlinkedClient(previous.clientId) && previous.clientId !== ourClientId && (await org.request('GET', `/api/v1/apps/${previous.clientId}`)).status === 404;
+    const restore = linkGone ? { ...previous, clientId: 'null' } : previous;
+    const put = await org.request('PUT', `/api/v1/risk/providers/${id}`, restore);
+    if (put.status !== 200) {
+      act({ step: 'restore provider', outcome: 'failed', detail: `provider ${id}: HTTP ${put.status}` });
+      return false;
+    }
+    act({
+      step: 'restore provider',
+      outcome: 'done',
+      detail: linkGone
+        ? `provider ${id} back to name "${previous.name}", action ${previous.action}, and left unlinked (clientId null): its previous client ${previous.clientId} no longer exists, so that link was not restored`
+        : `provider ${id} back to name "${previous.name}", clientId ${previous.clientId}, action ${previous.action}`,
+    });
+    return true;
+  },
+  async 'forget-provider'() {
+    return true;
+  },
+  async 'revoke-grant'({ clientId, id }, org, act) {
+    const response = await org.request('DELETE', `/api/v1/apps/${clientId}/grants/${id}`);
+    if (response.status === 204 || response.status === 404) {
+      act({ step: 'revoke grant', outcome: response.status === 204 ? 'done' : 'already gone', detail: `grant ${id} on ${clientId}` });
+      return true;
+    }
+    act({ step: 'revoke grant', outcome: 'failed', detail: `grant ${id}: HTTP ${response.status}` });
+    return false;
+  },
+  async 'forget-grant'() {
+    return true;
+  },
+  async 'delete-client'({ id }, org, act) {
+    return deleteClients([id], org, act);
+  },
+  async 'find-clients'({ providerName, kid }, org, act) {
+    const found = await findOurClients(org, providerName, kid);
+    if (found.length === 0) act({ step: 'delete service app', outcome: 'already gone', detail: `no app named "${providerName}" holds this run's key ${kid}` });
+    return deleteClients(found, org, act);
+  },
+};
+
+async function deleteClients(clientIds: string[], org: OrgClient, act: Act): Promise<boolean> {
+  let done = true;
+  for (const clientId of clientIds) {
+    // Deactivating twice changes nothing, so it is retried like a GET.
+    const deactivate = await org.request('POST', `/api/v1/apps/${clientId}/lifecycle/deactivate`, undefined, { idempotent: true });
+    if (deactivate.status === 404) {
+      act({ step: 'delete service app', outcome: 'already gone', detail: `app ${clientId}` });
+      continue;
+    }
+    const remove = await org.request('DELETE', `/api/v1/apps/${clientId}`);
+    if (remove.status === 204 || remove.status === 404) {
+      act({ step: 'delete service app', outcome: remove.status === 204 ? 'done' : 'already gone', detail: `app ${clientId} deactivated and deleted` });
+    } else {
+      done = false;
+      act({ step: 'delete service app', outcome: 'failed', detail: `app ${clientId}: HTTP ${remove.status}` });
+    }
+  }
+  return done;
 }

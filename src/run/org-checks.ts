@@ -26,12 +26,11 @@ export class OrgChecks {
   }
 
   recordClient(id: string | undefined): void {
-    if (id) this.#journal.update((j) => void (j.client = { status: 'created', id }));
+    if (id) this.#journal.clientCreated(id);
   }
 
   recordGrant(id: string | undefined): void {
-    const grant = this.#journal.data.grant;
-    if (id && grant) this.#journal.update((j) => void (j.grant = { status: 'created', clientId: grant.clientId, id }));
+    if (id) this.#journal.grantCreated(id);
   }
 
   /**
@@ -55,7 +54,7 @@ export class OrgChecks {
     const mayTake = isUnlinked(chosen.clientId) || (Boolean(env.clientId) && chosen.clientId === env.clientId) || this.#settings.force;
     if (!mayTake) return;
     const previous = { name: chosen.name, clientId: chosen.clientId ?? 'null', action: chosen.action };
-    this.#journal.update((j) => void (j.provider = { id: chosen.id, created: false, previous }));
+    this.#journal.providerTaken(chosen.id, previous);
   }
 
   /** Did the create-client call take effect? Looks for an app with this run's name and key id. */
@@ -109,7 +108,7 @@ export class OrgChecks {
     if (grant?.status !== 'created') return true;
     const response = await this.#org.request('GET', `/api/v1/apps/${grant.clientId}/grants/${grant.id}`);
     if (response.status !== 404) return false;
-    this.#journal.update((j) => delete j.grant);
+    this.#journal.undone('grant');
     return true;
   }
 
@@ -118,7 +117,7 @@ export class OrgChecks {
     if (client?.status !== 'created') return true;
     const response = await this.#org.request('GET', `/api/v1/apps/${client.id}`);
     if (response.status !== 404) return false;
-    this.#journal.update((j) => delete j.client);
+    this.#journal.undone('client');
     return true;
   }
 }

@@ -7,22 +7,30 @@ import { FOLDERS, REQUESTS, type RequestName } from '../collection/collection.ts
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
 import type { OrgClient } from '../org/org-client.ts';
 import type { Journal } from '../state/journal.ts';
+import { undoPlan, type UndoKind } from '../state/undo-plan.ts';
 import type { PhaseHooks } from './newman-phase.ts';
 import type { OrgChecks } from './org-checks.ts';
 import type { RetryPolicy, StepRunner } from './step-runner.ts';
 
+/** The undo steps the Tear down folder does, as its requests; the others are left to `undoJournal`. */
+const COLLECTION_UNDO: Partial<Record<UndoKind, readonly RequestName[]>> = {
+  'restore-provider': [REQUESTS.restoreProvider],
+  'revoke-grant': [REQUESTS.revokeGrant],
+  'delete-client': [REQUESTS.deactivateApp, REQUESTS.deleteApp],
+};
+
 /** Which Tear down requests the journal calls for, with the hooks that journal each undo and their retry rules. */
 export function teardownPlan(run: StepRunner, journal: Journal, checks: OrgChecks): { steps: RequestName[]; hooks: PhaseHooks; policies: Partial<Record<RequestName, RetryPolicy>> } {
-  const data = journal.data;
-  const steps: RequestName[] = [];
-  if (data.provider && !data.provider.created && run.env.previousProviderAction) steps.push(REQUESTS.restoreProvider);
-  if (data.grant?.status === 'created') steps.push(REQUESTS.revokeGrant);
-  if (data.client?.status === 'created') steps.push(REQUESTS.deactivateApp, REQUESTS.deleteApp);
+  const steps = undoPlan(journal.data).flatMap((step): RequestName[] => {
+    // The collection restores from the settings its list script saved; without them it cannot.
+    if (step.kind === 'restore-provider') return run.env.previousProviderAction ? [...(COLLECTION_UNDO[step.kind] ?? [])] : [];
+    return [...(COLLECTION_UNDO[step.kind] ?? [])];
+  });
   const hooks: PhaseHooks = {
     afterResponse({ name, status }) {
-      if (name === REQUESTS.restoreProvider && status === 200) journal.update((j) => delete j.provider);
-      if (name === REQUESTS.revokeGrant && status === 204) journal.update((j) => delete j.grant);
-      if (name === REQUESTS.deleteApp && status === 204) journal.update((j) => delete j.client);
+      if (name === REQUESTS.restoreProvider && status === 200) journal.undone('provider');
+      if (name === REQUESTS.revokeGrant && status === 204) journal.undone('grant');
+      if (name === REQUESTS.deleteApp && status === 204) journal.undone('client');
     },
   };
   const policies: Partial<Record<RequestName, RetryPolicy>> = {

@@ -202,11 +202,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         await run.folder(FOLDERS.createServiceApp, {
           hooks: {
             beforeRequest(name) {
-              if (name === REQUESTS.createClient && !journal.data.client) journal.update((j) => void (j.client = { status: 'pending' }));
-              if (name === REQUESTS.grantScope && journal.data.client?.status === 'created' && !journal.data.grant) {
-                const clientId = journal.data.client.id;
-                journal.update((j) => void (j.grant = { status: 'pending', clientId }));
-              }
+              if (name === REQUESTS.createClient) journal.clientPending();
+              if (name === REQUESTS.grantScope) journal.grantPending();
             },
             afterResponse({ name, status, body }) {
               if (name === REQUESTS.createClient && status === 201) checks.recordClient(parseField(body, 'client_id'));
@@ -414,7 +411,7 @@ async function createProvider(org: OrgClient, settings: VerifySettings, clientId
     });
   }
   const id = response.body.id;
-  journal.update((j) => void (j.provider = { id, created: true, previous: null }));
+  journal.providerCreated(id);
   return id;
 }
 

@@ -185,8 +185,48 @@ export class Journal {
     return this.#data;
   }
 
-  /** Applies a change and writes it before returning. */
-  update(change: (data: JournalData) => void): void {
+  // The named transitions: every change a run makes to the org is one of these, written before it returns.
+  // Each is a no-op when it does not apply (a grant created before its pending entry), so a hook may call it
+  // on any answer without checking the journal first.
+
+  /** The create-client call is about to be sent: from now on an app of this run may exist. */
+  clientPending(): void {
+    if (!this.#data.client) this.#update((j) => void (j.client = { status: 'pending' }));
+  }
+
+  /** The org answered with the app's id (or a check found the app a lost answer had made). */
+  clientCreated(id: string): void {
+    this.#update((j) => void (j.client = { status: 'created', id }));
+  }
+
+  /** The grant call is about to be sent to the app the journal records. */
+  grantPending(): void {
+    const client = this.#data.client;
+    if (client?.status === 'created' && !this.#data.grant) this.#update((j) => void (j.grant = { status: 'pending', clientId: client.id }));
+  }
+
+  /** The org answered with the grant's id (or a check found it). */
+  grantCreated(id: string): void {
+    const grant = this.#data.grant;
+    if (grant) this.#update((j) => void (j.grant = { status: 'created', clientId: grant.clientId, id }));
+  }
+
+  /** The run is about to change an existing provider; `previous` is what it held, to be restored. */
+  providerTaken(id: string, previous: ProviderSettings): void {
+    if (!this.#data.provider) this.#update((j) => void (j.provider = { id, created: false, previous }));
+  }
+
+  /** The run made a provider of its own (no provider was free): undone by deleting it. */
+  providerCreated(id: string): void {
+    this.#update((j) => void (j.provider = { id, created: true, previous: null }));
+  }
+
+  /** One change is undone (or found already gone): it leaves the journal. */
+  undone(what: 'client' | 'grant' | 'provider'): void {
+    if (this.#data[what]) this.#update((j) => delete j[what]);
+  }
+
+  #update(change: (data: JournalData) => void): void {
     const next = structuredClone(this.#data);
     change(next);
     this.#data = next;

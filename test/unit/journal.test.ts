@@ -28,9 +28,9 @@ describe('the run journal', () => {
   it('records each change on disk as it is made', () => {
     const path = join(tmp('journal'), 'org.json');
     const journal = Journal.begin(path, base);
-    journal.update((j) => void (j.client = { status: 'pending' }));
+    journal.clientPending();
     expect(readJournal(path).client).to.deep.equal({ status: 'pending' });
-    journal.update((j) => void (j.client = { status: 'created', id: '0oa1' }));
+    journal.clientCreated('0oa1');
     expect(readJournal(path).client).to.deep.equal({ status: 'created', id: '0oa1' });
   });
 
