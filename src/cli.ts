@@ -87,7 +87,7 @@ export async function main(): Promise<void> {
   process.off('SIGTERM', onSignal);
 }
 
-// Run directly (`tsx src/cli.ts`, as the npm scripts do); bin/okta-risk.js calls main() itself.
+// Run directly (`node dist/cli.js`, `tsx src/cli.ts`); bin/okta-risk.js imports this module and calls main() itself.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await main();
 }
