@@ -93,9 +93,8 @@ export const SCRIPT_VARIABLES = {
   restoreProviderBody: 'restoreProviderBody',
 } as const;
 
-/** The risk provider actions Okta accepts. */
-export const RISK_ACTIONS = ['none', 'log_only', 'enforce_and_log'] as const;
-export type RiskAction = (typeof RISK_ACTIONS)[number];
+/** The risk provider actions Okta accepts (the shared contract's enum). */
+export { RISK_PROVIDER_ACTIONS as RISK_ACTIONS, type RiskProviderAction as RiskAction } from '../okta/risk-providers.ts';
 
 /** Assertion names the runner maps to its own errors (a failed one means the provider slot is taken). */
 export const ASSERTIONS = {

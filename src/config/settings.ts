@@ -9,10 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { HarnessError } from '../errors.ts';
+import { MAX_PROVIDER_NAME_LENGTH, RISK_PROVIDER_ACTIONS, type RiskProviderAction } from '../okta/risk-providers.ts';
 import { assertNoStrayCharacters, checkApiToken, checkOrgUrl } from './org-url.ts';
 
-export const RISK_ACTIONS = ['none', 'log_only', 'enforce_and_log'] as const;
-export type RiskAction = (typeof RISK_ACTIONS)[number];
+/** The risk provider actions Okta accepts (the shared contract's enum). */
+export const RISK_ACTIONS = RISK_PROVIDER_ACTIONS;
+export type RiskAction = RiskProviderAction;
 
 /** Reporters that can be asked for. Newman's `json` reporter is not offered: it cannot redact secrets. */
 export const REPORTERS = ['cli', 'junit', 'htmlextra'] as const;
@@ -114,8 +116,10 @@ export function layer(flag: string | undefined, flagName: string, envName: strin
 function checkProviderName(name: string, setting: string): string {
   assertNoStrayCharacters(name, setting);
   // The name goes into JSON request bodies of the shared collection verbatim, as the guide has it.
-  if (name.length < 1 || name.length > 50 || /["\\\u0000-\u001f\u007f]/.test(name)) {
-    throw new HarnessError('ERR_SETTING_INVALID', `${setting} must be 1 to 50 characters with no quotes, backslashes or control characters (Okta's limit is 50).`, {
+  // Counted in code points, as Okta's maxLength (and the emulator) counts them.
+  const length = [...name].length;
+  if (length < 1 || length > MAX_PROVIDER_NAME_LENGTH || /["\\\u0000-\u001f\u007f]/.test(name)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `${setting} must be 1 to ${MAX_PROVIDER_NAME_LENGTH} characters with no quotes, backslashes or control characters (Okta's limit is ${MAX_PROVIDER_NAME_LENGTH}).`, {
       setting,
       fix: `choose a name such as "Risk Provider Example".`,
     });

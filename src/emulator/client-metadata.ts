@@ -9,6 +9,7 @@
  * have, is rejected rather than ignored.
  */
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
+import { isJwkKeyType, privateMembersOf, PUBLIC_JWK_MEMBERS } from '../okta/jwk.ts';
 import { OAuthError } from './errors.ts';
 import type { ClientMetadata, StoredJwk } from './store.ts';
 
@@ -279,12 +280,6 @@ export function validateClientMetadata(body: unknown, replacing?: ReplacedClient
 /** Okta's ceiling on an app's keys (the JWKS API's "maximum number of keys allowed (50)"). */
 export const MAX_JWKS_KEYS = 50;
 const MIN_RSA_BITS = 2048;
-/** Members that make a JWK private (or symmetric): a client registers public keys only. */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const MEMBERS: Record<string, ReadonlySet<string>> = {
-  RSA: new Set(['kty', 'kid', 'use', 'alg', 'n', 'e']),
-  EC: new Set(['kty', 'kid', 'use', 'alg', 'crv', 'x', 'y']),
-};
 /** Coordinate size in bytes and the one signing algorithm of each curve. */
 const CURVES: Record<string, { bytes: number; alg: string }> = {
   'P-256': { bytes: 32, alg: 'ES256' },
@@ -309,13 +304,14 @@ function rsaModulusBits(modulus: Buffer): number {
 
 function validateJwk(key: unknown): StoredJwk {
   if (!isObject(key)) throw invalidClientMetadata('jwks', 'Each key must be a JSON object.');
-  const secret = PRIVATE_MEMBERS.find((m) => m in key);
+  // A client registers public keys only; the member sets are the shared contract's (src/okta/jwk.ts).
+  const [secret] = privateMembersOf(key);
   if (secret !== undefined) {
     throw invalidClientMetadata('jwks', `The 'jwks' must contain public keys only: remove the private key parameter '${secret}'.`);
   }
   const kty = key.kty;
-  if (kty !== 'RSA' && kty !== 'EC') throw badParameter('kty');
-  const unknown = Object.keys(key).find((m) => !MEMBERS[kty]!.has(m));
+  if (!isJwkKeyType(kty)) throw badParameter('kty');
+  const unknown = Object.keys(key).find((m) => !PUBLIC_JWK_MEMBERS[kty].has(m));
   if (unknown !== undefined) throw invalidClientMetadata('jwks', `Unrecognized key parameter '${unknown}' for a '${kty}' key.`);
   const { kid, use, alg } = key;
   if (kid !== undefined && kid !== null && (typeof kid !== 'string' || kid === '')) throw badParameter('kid');

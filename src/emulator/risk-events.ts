@@ -4,6 +4,7 @@
  * authenticate → attribute to a provider → charge its bucket → parse and validate → consume.
  * Every answer after the charge carries the provider's `X-Rate-Limit-*` headers.
  */
+import { RISK_EVENTS_PATH, RISK_EVENTS_SCOPE } from '../okta/risk-events.ts';
 import { authenticate, type Principal } from './auth.ts';
 import { OktaApiError } from './errors.ts';
 import { errorReply, jsonBody, type EmulatorRequest, type Reply, type Route } from './http.ts';
@@ -12,7 +13,6 @@ import type { Org } from './org.ts';
 import { readRiskEventBatch, type RiskEvent } from './risk-validation.ts';
 import type { ConsumedSignal, RiskProviderRecord } from './store.ts';
 
-const EVENTS_SCOPE = 'okta.riskEvents.manage';
 export const SIGNAL_CONSUME_EVENT = 'security.risk.signal.consume';
 /** The first sentence of the catalog's description of `security.risk.signal.consume` (release 2025.06.1). */
 const SIGNAL_CONSUME_MESSAGE = 'Fired when a 3rd party risk provider submits risk signals';
@@ -73,10 +73,10 @@ function consume(req: EmulatorRequest, org: Org, principal: Principal, provider:
 export const riskEventsRoutes: Route[] = [
   {
     method: 'POST',
-    path: '/api/v1/risk/events/ip',
+    path: RISK_EVENTS_PATH,
     rateLimit: 'handler',
     async handler(req, org): Promise<Reply> {
-      const principal = await authenticate(req, org, EVENTS_SCOPE);
+      const principal = await authenticate(req, org, RISK_EVENTS_SCOPE);
       const provider = senderProvider(principal, org);
       const limitHeaders = org.rateLimits.charge(`risk-events:${provider.id}`, org.settings.eventsRateLimit);
       try {

@@ -13,19 +13,21 @@ import { resourceNotFound, validationFailed } from './errors.ts';
 import { jsonBody, type Route } from './http.ts';
 import { oktaId } from './ids.ts';
 import type { Org } from './org.ts';
-import { isJsonObject, unknownFieldCauses, type Cause } from './risk-validation.ts';
-import type { RiskProviderAction, RiskProviderRecord } from './store.ts';
+import { isJsonObject, unknownFieldCauses, type Cause } from '../okta/issues.ts';
+import {
+  DEFAULT_RISK_PROVIDER_ACTION,
+  isRiskProviderAction,
+  MAX_PROVIDER_NAME_LENGTH,
+  MAX_RISK_PROVIDERS,
+  RISK_PROVIDER_ACTIONS,
+  UNLINKED_CLIENT_ID,
+  type RiskProviderAction,
+} from '../okta/risk-providers.ts';
+import type { RiskProviderRecord } from './store.ts';
 
 const READ_SCOPE = 'okta.riskProviders.read';
 const MANAGE_SCOPE = 'okta.riskProviders.manage';
 
-/** "A maximum of 3 providers can be created. By default, one risk provider is created by Okta." */
-export const MAX_RISK_PROVIDERS = 3;
-export const MAX_PROVIDER_NAME_LENGTH = 50;
-/** The string the default provider carries as its `clientId` until an app is linked. */
-export const UNLINKED_CLIENT_ID = 'null';
-
-const ACTIONS: readonly RiskProviderAction[] = ['none', 'log_only', 'enforce_and_log'];
 const WRITABLE_FIELDS = ['name', 'clientId', 'action'] as const;
 const READ_ONLY_FIELDS = ['id', 'created', 'lastUpdated', '_links'] as const;
 
@@ -83,8 +85,8 @@ function clientIdCauses(clientId: unknown, org: Org, selfId: string | undefined)
 
 function actionCauses(action: unknown): Cause[] {
   if (action === undefined) return [];
-  if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
-    return [{ field: 'action', message: `must be one of ${ACTIONS.join(', ')}` }];
+  if (!isRiskProviderAction(action)) {
+    return [{ field: 'action', message: `must be one of ${RISK_PROVIDER_ACTIONS.join(', ')}` }];
   }
   return [];
 }
@@ -132,7 +134,7 @@ function readProviderBody(body: unknown, org: Org, current?: RiskProviderRecord)
   return {
     name: body.name as string,
     clientId: body.clientId as string,
-    action: (body.action as RiskProviderAction | undefined) ?? 'log_only',
+    action: (body.action as RiskProviderAction | undefined) ?? DEFAULT_RISK_PROVIDER_ACTION,
   };
 }
 

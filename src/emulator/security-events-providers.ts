@@ -18,7 +18,7 @@ import { oktaId } from './ids.ts';
 import { recordEvent, type LogTarget } from './log-writer.ts';
 import type { Org } from './org.ts';
 import { fetchableUrl, fetchJsonObject, FetchProblem } from './outbound.ts';
-import { isJsonObject, unknownFieldCauses, type Cause } from './risk-validation.ts';
+import { isJsonObject, unknownFieldCauses, type Cause } from '../okta/issues.ts';
 import type { SecurityEventsProviderRecord } from './store.ts';
 
 /** Okta publishes no cap; the emulator keeps at most this many, so its memory stays bounded. */
@@ -139,10 +139,10 @@ function settingsCauses(raw: unknown, current: SecurityEventsProviderRecord | un
     return [{ field: 'settings', message: 'Send either well_known_url, or issuer and jwks_url, not both and not neither.' }];
   }
   if (hasWellKnown) {
-    return [...unknownFieldCauses(settings, ['well_known_url'], 'settings.'), ...urlCauses(settings.well_known_url, 'settings.well_known_url')];
+    return [...unknownFieldCauses(settings, ['well_known_url'], 'settings'), ...urlCauses(settings.well_known_url, 'settings.well_known_url')];
   }
   return [
-    ...unknownFieldCauses(settings, ['issuer', 'jwks_url'], 'settings.'),
+    ...unknownFieldCauses(settings, ['issuer', 'jwks_url'], 'settings'),
     ...boundedString(settings.issuer, 'settings.issuer', SSF_LIMITS.issuer),
     ...urlCauses(settings.jwks_url, 'settings.jwks_url'),
   ];

@@ -2,6 +2,7 @@
  * The org's state: everything a request can read or change. Handlers validate first and mutate last, so a
  * rejected request never changes anything here.
  */
+import type { RiskProviderAction } from '../okta/risk-providers.ts';
 import type { Clock } from './clock.ts';
 import { isoNow } from './clock.ts';
 import { oktaId } from './ids.ts';
@@ -48,7 +49,7 @@ export interface GrantRecord {
   createdBy: { id: string; type: string };
 }
 
-export type RiskProviderAction = 'none' | 'log_only' | 'enforce_and_log';
+export type { RiskProviderAction };
 
 export interface RiskProviderRecord {
   id: string;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { HarnessError } from '../errors.ts';
+import { privateMembersOf } from '../okta/jwk.ts';
 import { RISK_ACTIONS, SCRIPT_VARIABLES, SECRET_VARIABLES, VARIABLE_NAMES, type VariableName } from '../collection/collection.ts';
 import { packagePath, packageVersion } from '../package-root.ts';
 
@@ -211,7 +212,7 @@ function checkPublicKey(text: string): void {
       fix: 'Set publicKey to the public JWK of the provider key pair (mkjwk\'s "Public Key").',
     });
   }
-  const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'].filter((member) => member in jwk);
+  const privateMembers = privateMembersOf(jwk);
   // Never echo the value: it holds private key material.
   if (privateMembers.length > 0) {
     throw new HarnessError('ERR_SETTING_INVALID', `The environment value publicKey holds private key members (${privateMembers.join(', ')}).`, {

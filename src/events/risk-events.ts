@@ -1,31 +1,18 @@
 /**
- * Risk events to send: the guide's sample by default, or a file. Checked here against Okta's documented rules
- * (so a bad file is refused before anything is created on the org) and split into calls of at most 20 events.
+ * Risk events to send: the guide's sample by default, or a file. Checked here against Okta's rules, the shared
+ * contract in `src/okta/risk-events.ts` that the emulator answers with too (so a bad file is refused before
+ * anything is created on the org, with the texts the org would use), and split into calls of at most 20 events.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { HarnessError } from '../errors.ts';
+import type { Cause } from '../okta/issues.ts';
+import { MAX_EVENTS_PER_CALL, riskEventCauses, type RiskEvent, type RiskEventBatch } from '../okta/risk-events.ts';
 
-export interface RiskEventSubject {
-  ip: string;
-  riskLevel: 'LOW' | 'MEDIUM' | 'HIGH';
-  message?: string;
-}
+export { MAX_EVENTS_PER_CALL, MAX_SUBJECTS_PER_EVENT } from '../okta/risk-events.ts';
+export type { RiskEvent, RiskEventBatch, RiskEventSubject } from '../okta/risk-events.ts';
 
-export interface RiskEvent {
-  timestamp?: string;
-  expiresAt?: string;
-  subjects: RiskEventSubject[];
-}
-
-/** One events call's body. */
-export type RiskEventBatch = RiskEvent[];
-
-/** Okta's limits (Risk Events API reference). */
-export const MAX_EVENTS_PER_CALL = 20;
-export const MAX_SUBJECTS_PER_EVENT = 50;
-const MESSAGE_PATTERN = /^[a-zA-Z0-9 .\-_]*$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+/** How many problems an error message lists; the rest are counted. */
+export const MAX_LISTED_PROBLEMS = 10;
 
 /** The guide's sample payload ("Send a risk event to Okta"). */
 export const GUIDE_SAMPLE_EVENTS: RiskEvent[] = [
@@ -38,51 +25,27 @@ export const GUIDE_SAMPLE_EVENTS: RiskEvent[] = [
   },
 ];
 
-function fail(setting: string, path: string, problem: string): never {
-  throw new HarnessError('ERR_EVENTS_INVALID', `${setting}: ${path} ${problem}.`, {
-    setting,
-    fix: `correct ${path} in the events file; see the README's "Risk events" section for the format.`,
-  });
-}
-
-function checkTimestamp(value: unknown, setting: string, path: string): void {
-  if (value === undefined) return;
-  if (typeof value !== 'string' || !DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
-    fail(setting, path, 'must be an ISO 8601 date-time such as 2021-01-20T00:00:00.001Z');
-  }
+/**
+ * Every rule a payload breaks: a non-empty JSON array of any number of events (they are sent 20 a call), each
+ * event checked by the contract. Paths are from the payload's root (`[0].subjects[1].ip`).
+ */
+export function riskEventsCauses(payload: unknown): Cause[] {
+  if (!Array.isArray(payload)) return [{ field: 'the file', message: 'must hold a JSON array of risk events' }];
+  if (payload.length === 0) return [{ field: 'the array', message: 'must hold at least one event' }];
+  return payload.flatMap((event: unknown, i) => riskEventCauses(event, `[${i}]`));
 }
 
 /** Checks a parsed payload against Okta's rules; the events of any number of calls may be given. */
 export function checkRiskEvents(payload: unknown, setting = '--events'): RiskEvent[] {
-  if (!Array.isArray(payload)) fail(setting, 'the file', 'must hold a JSON array of risk events');
-  if (payload.length === 0) fail(setting, 'the array', 'must hold at least one event');
-  payload.forEach((event: unknown, i) => {
-    const at = `[${i}]`;
-    if (!event || typeof event !== 'object' || Array.isArray(event)) fail(setting, at, 'must be an object');
-    for (const key of Object.keys(event)) {
-      if (!['timestamp', 'expiresAt', 'subjects'].includes(key)) fail(setting, `${at}.${key}`, 'is not a risk event field (timestamp, expiresAt, subjects)');
-    }
-    const { timestamp, expiresAt, subjects } = event as Record<string, unknown>;
-    checkTimestamp(timestamp, setting, `${at}.timestamp`);
-    checkTimestamp(expiresAt, setting, `${at}.expiresAt`);
-    if (!Array.isArray(subjects) || subjects.length < 1 || subjects.length > MAX_SUBJECTS_PER_EVENT) {
-      fail(setting, `${at}.subjects`, `must be an array of 1 to ${MAX_SUBJECTS_PER_EVENT} subjects`);
-    }
-    subjects.forEach((subject: unknown, j) => {
-      const sat = `${at}.subjects[${j}]`;
-      if (!subject || typeof subject !== 'object' || Array.isArray(subject)) fail(setting, sat, 'must be an object');
-      for (const key of Object.keys(subject)) {
-        if (!['ip', 'riskLevel', 'message'].includes(key)) fail(setting, `${sat}.${key}`, 'is not a subject field (ip, riskLevel, message)');
-      }
-      const { ip, riskLevel, message } = subject as Record<string, unknown>;
-      if (typeof ip !== 'string' || isIP(ip) === 0) fail(setting, `${sat}.ip`, 'must be an IPv4 or IPv6 address');
-      if (riskLevel !== 'LOW' && riskLevel !== 'MEDIUM' && riskLevel !== 'HIGH') fail(setting, `${sat}.riskLevel`, 'must be LOW, MEDIUM or HIGH');
-      if (message !== undefined && (typeof message !== 'string' || message.length > 512 || !MESSAGE_PATTERN.test(message))) {
-        fail(setting, `${sat}.message`, 'must be at most 512 letters, digits, spaces, dots, hyphens or underscores');
-      }
-    });
+  const causes = riskEventsCauses(payload);
+  if (causes.length === 0) return payload as RiskEvent[];
+  const listed = causes.slice(0, MAX_LISTED_PROBLEMS).map((c) => `${c.field} ${c.message}`);
+  const more = causes.length > MAX_LISTED_PROBLEMS ? `; and ${causes.length - MAX_LISTED_PROBLEMS} more` : '';
+  const first = causes[0]!.field;
+  throw new HarnessError('ERR_EVENTS_INVALID', `${setting}: ${listed.join('; ')}${more}.`, {
+    setting,
+    fix: `correct ${causes.length === 1 ? first : 'those paths'} in the events file; see the README's "Risk events" section for the format.`,
   });
-  return payload as RiskEvent[];
 }
 
 /** Reads and checks an events file. */

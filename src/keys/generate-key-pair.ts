@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { writeFileAtomic, writeSecretFile } from '../environment/write-secret-file.ts';
+import { PRIVATE_KEY_MEMBERS, PUBLIC_KEY_MEMBERS } from '../okta/jwk.ts';
 
 /** The signing algorithms Okta accepts for a `private_key_jwt` client assertion. */
 export const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'] as const;
@@ -31,14 +32,9 @@ export interface GenerateProviderKeyPairOptions {
 /** File names {@link writeKeyPair} uses inside its directory. */
 export const KEY_PAIR_FILES = { privateJwk: 'private.jwk.json', publicJwk: 'public.jwk.json' } as const;
 
-const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
-  RSA: ['kty', 'e', 'n'],
-  EC: ['kty', 'crv', 'x', 'y'],
-};
-const PRIVATE_MEMBERS: Record<string, readonly string[]> = {
-  RSA: ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'],
-  EC: ['kty', 'crv', 'x', 'y', 'd'],
-};
+// Indexed by any kty string: an unsupported one finds no members.
+const PUBLIC_MEMBERS: Record<string, readonly string[]> = PUBLIC_KEY_MEMBERS;
+const PRIVATE_MEMBERS: Record<string, readonly string[]> = PRIVATE_KEY_MEMBERS;
 
 /**
  * Generates an RSA RS256 key pair for the provider's service app. `kid` is the RFC 7638 SHA-256 thumbprint

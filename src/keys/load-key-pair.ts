@@ -9,6 +9,7 @@ import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import { HarnessError } from '../errors.ts';
+import { PRIVATE_KEY_MEMBERS } from '../okta/jwk.ts';
 import { keyIdOf, signingKeyPair, type ProviderKeyPair, type SigningAlgorithm } from './generate-key-pair.ts';
 
 /** Options of {@link loadKeyPair}. */
@@ -184,7 +185,7 @@ function algorithmFor(jwk: Record<string, unknown>, reject: Reject): SigningAlgo
 
 function importPrivate(jwk: Record<string, unknown>, reject: Reject): KeyObject {
   // Only key members go to the importer, so "use"/"alg"/"key_ops" cannot change how it reads the key.
-  const members = jwk.kty === 'RSA' ? ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] : ['kty', 'crv', 'x', 'y', 'd'];
+  const members = jwk.kty === 'RSA' ? PRIVATE_KEY_MEMBERS.RSA : PRIVATE_KEY_MEMBERS.EC;
   const keyMembers = Object.fromEntries(members.filter((m) => jwk[m] !== undefined).map((m) => [m, jwk[m]]));
   try {
     return createPrivateKey({ key: keyMembers as JsonWebKeyInput['key'], format: 'jwk' });

@@ -5,9 +5,11 @@
  */
 import type { VerifySettings } from '../config/settings.ts';
 import { HarnessError } from '../errors.ts';
+import { MAX_RISK_PROVIDERS } from '../okta/risk-providers.ts';
 import type { OrgClient } from '../org/org-client.ts';
 
-export const MAX_PROVIDERS = 3;
+/** Okta's maximum of risk providers per org (the shared contract). */
+export const MAX_PROVIDERS = MAX_RISK_PROVIDERS;
 
 /** Okta's marker for "no client linked" is the string "null" (the guide's default provider). */
 export function isUnlinked(clientId: unknown): boolean {

@@ -4,6 +4,7 @@
  * emits passes through one Redactor that knows the run's secrets (the API token, private key members, client
  * assertions, access tokens) in every encoding they travel in.
  */
+import { PRIVATE_JWK_MEMBERS } from '../okta/jwk.ts';
 
 export const REDACTED = '[REDACTED]';
 
@@ -24,9 +25,10 @@ export class Redactor {
     return this;
   }
 
-  /** Registers every private member of a JWK (d, p, q, dp, dq, qi, and k for symmetric keys). */
+  /** Registers every private member of a JWK (d, p, q, dp, dq, qi, and k for symmetric keys: the contract's set). */
   addPrivateJwk(jwk: Record<string, unknown>): this {
-    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) {
+    // `oth` (multi-prime RSA) is an array, not a string: no key the harness loads carries it.
+    for (const member of PRIVATE_JWK_MEMBERS) {
       const v = jwk[member];
       if (typeof v === 'string') this.add(v);
     }

@@ -2,10 +2,13 @@
  * The unit `send` works in: one risk signal (a subject with the event fields it travels with), the problems
  * found in an input, and what a planned call carries. Input formats, packing and transports all speak these.
  */
+import { MAX_EVENTS_PER_CALL, MAX_SUBJECTS_PER_EVENT, type RiskEvent, type RiskEventSubject, type RiskLevel } from '../okta/risk-events.ts';
 
-export const RISK_LEVELS = ['HIGH', 'MEDIUM', 'LOW'] as const;
-/** In sending order: HIGH first. */
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+export type { RiskLevel };
+export { MAX_EVENTS_PER_CALL, MAX_SUBJECTS_PER_EVENT };
+
+/** Okta's risk levels in sending order: HIGH first. */
+export const RISK_LEVELS = ['HIGH', 'MEDIUM', 'LOW'] as const satisfies readonly RiskLevel[];
 
 /** One subject to report, with the `timestamp`/`expiresAt` of the event it will travel in. */
 export interface Signal {
@@ -24,18 +27,10 @@ export interface InputIssue {
 }
 
 /** A subject of an event in the Risk Events API's body. */
-export interface EventSubject {
-  ip: string;
-  riskLevel: RiskLevel;
-  message?: string;
-}
+export type EventSubject = RiskEventSubject;
 
 /** One event of the Risk Events API's body. */
-export interface RiskEventBody {
-  timestamp?: string;
-  expiresAt?: string;
-  subjects: EventSubject[];
-}
+export type RiskEventBody = RiskEvent;
 
 /** One planned call: its body, and how many signals of each level it carries. */
 export interface PlannedCall {
@@ -46,9 +41,7 @@ export interface PlannedCall {
   levels: Record<RiskLevel, number>;
 }
 
-/** Okta's documented limits for `POST /api/v1/risk/events/ip`. */
-export const MAX_EVENTS_PER_CALL = 20;
-export const MAX_SUBJECTS_PER_EVENT = 50;
+/** Okta's documented limits for `POST /api/v1/risk/events/ip` make at most 1,000 signals a call. */
 export const MAX_SIGNALS_PER_CALL = MAX_EVENTS_PER_CALL * MAX_SUBJECTS_PER_EVENT;
 
 export function formatIssue(issue: InputIssue): string {

@@ -2,41 +2,23 @@
  * Okta's rules for what `send` reads, applied before anything is sent: a JSON input's events, or an NDJSON or
  * CSV line's subject, each turned into the signals it carries or the issues that name its line and field.
  *
- * The rules themselves are Okta's contract for `POST /api/v1/risk/events/ip` (see `eventCauses`); this module
- * only maps the input's shapes onto it.
+ * The rules and their texts are the shared Okta contract for `POST /api/v1/risk/events/ip`
+ * (`src/okta/risk-events.ts`, which the emulator answers with too); this module only maps the input's shapes onto it.
  */
-import { checkRiskEvents } from '../events/risk-events.ts';
-import { HarnessError } from '../errors.ts';
+import { riskEventCauses } from '../okta/risk-events.ts';
 import type { InputRecord } from './read-signals.ts';
 import type { InputIssue, Signal } from './signal.ts';
 
-interface Cause {
-  field: string;
-  message: string;
-}
-
 const SIGNAL_FIELDS = ['ip', 'riskLevel', 'message', 'timestamp', 'expiresAt'];
-
-/** Every rule an event breaks, as `{field, message}` with paths from the event (`subjects[1].ip`). */
-function eventCauses(event: unknown): Cause[] {
-  try {
-    checkRiskEvents([event], 'event');
-    return [];
-  } catch (error) {
-    if (!(error instanceof HarnessError)) throw error;
-    // "event: [0].subjects[1].ip must be …." → field "subjects[1].ip", message "must be …"
-    const match = /^event: \[0\]\.?(\S*) (.*?)\.?$/.exec(error.message);
-    return [{ field: match?.[1] || 'event', message: match?.[2] ?? error.message }];
-  }
-}
 
 export type Checked = { signals: Signal[] } | { issues: InputIssue[] };
 
 /** Checks one record; a record that breaks a rule gives no signals at all. */
 export function validateRecord(record: Exclude<InputRecord, { kind: 'issue' }>): Checked {
   if (record.kind === 'event') {
-    const causes = eventCauses(record.value);
-    if (causes.length > 0) return { issues: causes.map((c) => ({ line: record.line, field: c.field === 'event' ? `[${record.index}]` : `[${record.index}].${c.field}`, message: c.message })) };
+    // Paths from the input's root (`[3].subjects[1].ip`), as verify names them.
+    const causes = riskEventCauses(record.value, `[${record.index}]`);
+    if (causes.length > 0) return { issues: causes.map((c) => ({ line: record.line, ...c })) };
     const event = record.value as { timestamp?: string; expiresAt?: string; subjects: Array<Omit<Signal, 'timestamp' | 'expiresAt'>> };
     return {
       signals: event.subjects.map((s) => ({
@@ -57,7 +39,7 @@ export function validateRecord(record: Exclude<InputRecord, { kind: 'issue' }>):
   }
   const { timestamp, expiresAt, ...subject } = fields;
   const event = { ...(timestamp !== undefined && { timestamp }), ...(expiresAt !== undefined && { expiresAt }), subjects: [subject] };
-  const causes = eventCauses(event);
+  const causes = riskEventCauses(event, '');
   if (causes.length > 0) {
     return { issues: causes.map((c) => ({ line: record.line, field: c.field.replace(/^subjects\[0\]\./, ''), message: c.message })) };
   }

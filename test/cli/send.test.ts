@@ -70,7 +70,7 @@ describe('okta-risk send command line', () => {
     writeFileSync(`${ctx.cwd}/s.ndjson`, '{"ip":"1.1.1.1","riskLevel":"high"}\n');
     await runCli(['send', '--input', 's.ndjson'], ctx);
     expect(ctx.exitCode).to.equal(2);
-    expect(ctx.err.text).to.contain('line 1, riskLevel: must be LOW, MEDIUM or HIGH');
+    expect(ctx.err.text).to.contain('line 1, riskLevel: must be one of LOW, MEDIUM, HIGH');
     expect(ctx.err.text).to.contain('Result: NOTHING SENT (exit code 2)');
   });
 });

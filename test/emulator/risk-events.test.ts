@@ -461,6 +461,18 @@ describe('Risk events API (emulator)', () => {
       expectValidationError(await send(org, sender, [{ timestamp: '2021-01-20T24:00:00Z', subjects }]), '[0].timestamp', [`[0].timestamp: ${DATE_TIME}`]);
     });
 
+    it('accepts a timestamp with 9 fraction digits (nanoseconds)', async () => {
+      expect((await send(org, sender, [{ timestamp: '2021-01-20T00:00:00.123456789Z', subjects }])).status).to.equal(202);
+    });
+
+    it('rejects a timestamp with more than 9 fraction digits', async () => {
+      expectValidationError(await send(org, sender, [{ timestamp: '2021-01-20T00:00:00.1234567890Z', subjects }]), '[0].timestamp', [`[0].timestamp: ${DATE_TIME}`]);
+    });
+
+    it('rejects a leap second', async () => {
+      expectValidationError(await send(org, sender, [{ timestamp: '2016-12-31T23:59:60Z', subjects }]), '[0].timestamp', [`[0].timestamp: ${DATE_TIME}`]);
+    });
+
     it('rejects a numeric timestamp', async () => {
       expectValidationError(await send(org, sender, [{ timestamp: 1611100800001, subjects }]), '[0].timestamp', [`[0].timestamp: ${DATE_TIME}`]);
     });

@@ -183,6 +183,30 @@ describe('verify against the emulator', function () {
     expect(org.emulator.store.signals).to.have.length(61);
   });
 
+  it('stops with exit code 2 before creating anything when an event expires before its timestamp', async () => {
+    const cwd = tmp('cwd');
+    writeFileSync(join(cwd, 'events.json'), JSON.stringify([{ timestamp: '2021-01-20T00:00:00.001Z', expiresAt: '2021-01-19T00:00:00.000Z', subjects: [{ ip: '1.1.1.1', riskLevel: 'HIGH' }] }]));
+    const before = org.emulator.store.snapshot();
+    const result = await verifyAgainst(org, settingsFor(org, { events: 'events.json' }, cwd));
+    expect(result.exitCode).to.equal(2);
+    expect(result.error?.code).to.equal('ERR_EVENTS_INVALID');
+    expect(result.error?.message).to.equal('--events: [0].expiresAt must be after timestamp.');
+    expect(result.phases).to.deep.equal([]);
+    expect(org.emulator.store.snapshot()).to.deep.equal(before);
+  });
+
+  it('stops with exit code 2 before creating anything when an IPv6 address has a zone index', async () => {
+    const cwd = tmp('cwd');
+    writeFileSync(join(cwd, 'events.json'), JSON.stringify([{ subjects: [{ ip: '1.1.1.1', riskLevel: 'HIGH' }, { ip: 'fe80::1%eth0', riskLevel: 'LOW' }] }]));
+    const before = org.emulator.store.snapshot();
+    const result = await verifyAgainst(org, settingsFor(org, { events: 'events.json' }, cwd));
+    expect(result.exitCode).to.equal(2);
+    expect(result.error?.code).to.equal('ERR_EVENTS_INVALID');
+    expect(result.error?.message).to.equal('--events: [0].subjects[1].ip must be an IPv4 or IPv6 address.');
+    expect(result.phases).to.deep.equal([]);
+    expect(org.emulator.store.snapshot()).to.deep.equal(before);
+  });
+
   it('stops with exit code 2 before creating anything when the org cannot be reached', async () => {
     const settings = settingsFor(org);
     await org.close();

@@ -29,7 +29,7 @@ describe('send input', () => {
     it('reads CSV with a header in any column order, quoted fields and empty cells as absent fields', async () => {
       const { result } = await dryRun('riskLevel,ip,message,timestamp\nHIGH,1.1.1.1,"quoted, fine",\nLOW,1.1.1.2,,2021-01-20T00:00:00Z\n');
       // A comma is not in Okta's message pattern: the quoted field is read, then refused by the rules.
-      expect(result.error?.message).to.contain('line 2, message: must be at most 512 letters, digits, spaces, dots, hyphens or underscores');
+      expect(result.error?.message).to.contain("line 2, message: may contain only letters, digits, spaces, '.', '-' and '_'");
       const ok = await dryRun('riskLevel,ip,message,timestamp\nHIGH,1.1.1.1,"quoted fine",\nLOW,1.1.1.2,,2021-01-20T00:00:00Z\n');
       expect(ok.result.exitCode).to.equal(0);
       expect(ok.result.input?.counts).to.deep.equal({ HIGH: 1, MEDIUM: 0, LOW: 1 });
@@ -43,7 +43,7 @@ describe('send input', () => {
       const settings = sendSettings({ dryRun: true, skipInvalid: true });
       const result = await sendSignals({ settings, stdin: Readable.from(text.split('')), streams: { out: sink(), err: sink() } });
       // The first event is read whole (and refused for its message); the second is found after it.
-      expect(result.input?.issues).to.deep.equal([{ line: 1, field: '[0].subjects[0].message', message: 'must be at most 512 letters, digits, spaces, dots, hyphens or underscores' }]);
+      expect(result.input?.issues).to.deep.equal([{ line: 1, field: '[0].subjects[0].message', message: "may contain only letters, digits, spaces, '.', '-' and '_'" }]);
       expect(result.input?.total).to.equal(1);
       expect(result.input?.counts.LOW).to.equal(1);
     });
@@ -65,7 +65,7 @@ describe('send input', () => {
         [
           'stdin (no --input) has 4 problems; nothing was sent:',
           '  line 2, ip: must be an IPv4 or IPv6 address',
-          '  line 3, riskLevel: must be LOW, MEDIUM or HIGH',
+          '  line 3, riskLevel: must be one of LOW, MEDIUM, HIGH',
           '  line 4, extra: is not a signal field; the fields are ip, riskLevel, message, timestamp, expiresAt',
           `  line 5, line: is not valid JSON (Unexpected token 'o', "not json" is not valid JSON)`,
           FIX,
@@ -79,10 +79,34 @@ describe('send input', () => {
       expect(result.error?.message).to.equal('stdin (no --input) has 1 problem; nothing was sent:\n  line 3, [1].timestamp: must be an ISO 8601 date-time such as 2021-01-20T00:00:00.001Z');
     });
 
+    it('refuses an expiresAt before its timestamp', async () => {
+      const { result } = await dryRun('{"ip":"1.1.1.1","riskLevel":"HIGH","timestamp":"2021-01-20T00:00:00.001Z","expiresAt":"2021-01-19T00:00:00.000Z"}\n');
+      expect(result.exitCode).to.equal(2);
+      expect(result.error?.message).to.equal('stdin (no --input) has 1 problem; nothing was sent:\n  line 1, expiresAt: must be after timestamp');
+    });
+
+    it('accepts an expiresAt after its timestamp', async () => {
+      const { result } = await dryRun('{"ip":"1.1.1.1","riskLevel":"HIGH","timestamp":"2021-01-20T00:00:00.001Z","expiresAt":"2021-01-20T00:00:00.002Z"}\n');
+      expect(result.exitCode).to.equal(0);
+      expect(result.input?.total).to.equal(1);
+    });
+
+    it('refuses an IPv6 address with a zone index', async () => {
+      const { result } = await dryRun('{"ip":"fe80::1%eth0","riskLevel":"HIGH"}\n');
+      expect(result.exitCode).to.equal(2);
+      expect(result.error?.message).to.equal('stdin (no --input) has 1 problem; nothing was sent:\n  line 1, ip: must be an IPv4 or IPv6 address');
+    });
+
+    it('accepts a link-local IPv6 address without a zone index', async () => {
+      const { result } = await dryRun('{"ip":"fe80::1","riskLevel":"HIGH"}\n');
+      expect(result.exitCode).to.equal(0);
+      expect(result.input?.total).to.equal(1);
+    });
+
     it('refuses a JSON event with more than 50 subjects, naming its path', async () => {
       const subjects = Array.from({ length: 51 }, (_, i) => ({ ip: `1.1.1.${i}`, riskLevel: 'HIGH' }));
       const { result } = await dryRun(JSON.stringify([{ subjects }]));
-      expect(result.error?.message).to.contain('line 1, [0].subjects: must be an array of 1 to 50 subjects');
+      expect(result.error?.message).to.contain('line 1, [0].subjects: must contain at most 50 subjects, got 51');
     });
 
     it('names the CSV line of a row with the wrong number of fields', async () => {

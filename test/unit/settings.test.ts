@@ -171,6 +171,13 @@ describe('verify settings', () => {
     expect(fails(() => resolveWith({ providerName: 'x'.repeat(51) })).code).to.equal('ERR_SETTING_INVALID');
   });
 
+  it('counts a provider name in characters, as Okta and the emulator do: 50 emoji pass, 51 do not', () => {
+    expect(resolveWith({ providerName: '\u{1F6E1}'.repeat(50) }).providerName).to.equal('\u{1F6E1}'.repeat(50));
+    expect(fails(() => resolveWith({ providerName: '\u{1F6E1}'.repeat(51) })).message).to.equal(
+      "--provider-name must be 1 to 50 characters with no quotes, backslashes or control characters (Okta's limit is 50).",
+    );
+  });
+
   it('refuses an --env-file that does not exist', () => {
     expect(fails(() => resolveWith({ envFile: 'missing.env' })).code).to.equal('ERR_FILE_UNREADABLE');
   });
