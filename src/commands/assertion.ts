@@ -4,26 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
-import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
 import { DEFAULTS, ENV_VARS } from '../config/settings.ts';
 import { checkOrgUrl } from '../config/org-url.ts';
-import { writeSecretFile } from '../environment/write-secret-file.ts';
 import { HarnessError } from '../errors.ts';
-import { loadKeyPair } from '../keys/index.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
 
-export interface AssertionArgs {
-  'client-id': string;
-  key: string;
-  'org-url'?: string;
-  lifetime: number;
-  out?: string;
-  environment?: string;
-}
-
-export function makeAssertionCommand(ctx: CommandContext): CommandModule<object, AssertionArgs> {
-  return {
+export function makeAssertionCommand(ctx: CommandContext) {
+  return makeCommandModule({
     command: 'assertion',
     describe: 'Mint a client assertion (private_key_jwt) for a service app, into a file or a Postman environment',
     builder: (yargs) =>
@@ -35,7 +23,7 @@ export function makeAssertionCommand(ctx: CommandContext): CommandModule<object,
         .option('out', { type: 'string', describe: `Write the JWT to this file (mode 0600). [default: ${DEFAULTS.workDir}/assertions/<client id>.jwt]` })
         .option('environment', { type: 'string', describe: "Also set clientId and clientAssertion in this Postman environment file (from 'okta-risk env' or 'verify --keep')." })
         .example('$0 assertion --client-id 0oa… --key .runs/keys/<kid>/private.jwk.json --org-url https://dev-123456.okta.com', 'Write an assertion valid for 5 minutes')
-        .example('$0 assertion --client-id 0oa… --key key.json --environment okta.postman_environment.json', "Set a Postman environment's clientId and a fresh clientAssertion") as Argv<AssertionArgs>,
+        .example('$0 assertion --client-id 0oa… --key key.json --environment okta.postman_environment.json', "Set a Postman environment's clientId and a fresh clientAssertion"),
     handler: async (argv) => {
       try {
         const rawUrl = argv['org-url'] ?? ctx.env[ENV_VARS.orgUrl];
@@ -49,6 +37,11 @@ export function makeAssertionCommand(ctx: CommandContext): CommandModule<object,
         if (!Number.isInteger(argv.lifetime) || argv.lifetime < 1 || argv.lifetime > 3600) {
           throw new HarnessError('ERR_SETTING_INVALID', `--lifetime must be 1 to 3600 seconds (Okta refuses an exp more than an hour ahead), got ${argv.lifetime}.`, { setting: '--lifetime', fix: 'pass e.g. --lifetime 300.' });
         }
+        const [{ mintClientAssertion }, { writeSecretFile }, { loadKeyPair }] = await Promise.all([
+          import('../assertion/mint-client-assertion.ts'),
+          import('../environment/write-secret-file.ts'),
+          import('../keys/index.ts'),
+        ]);
         const pair = await loadKeyPair(resolve(ctx.cwd, argv.key));
         const jwt = await mintClientAssertion({ clientId: argv['client-id'], orgUrl, privateKey: pair.privateJwk, kid: pair.kid, alg: pair.alg, lifetimeSeconds: argv.lifetime });
         const out = resolve(ctx.cwd, argv.out ?? `${DEFAULTS.workDir}/assertions/${argv['client-id']}.jwt`);
@@ -80,5 +73,5 @@ export function makeAssertionCommand(ctx: CommandContext): CommandModule<object,
         reportError(ctx, error);
       }
     },
-  };
+  });
 }

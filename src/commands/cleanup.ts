@@ -1,21 +1,14 @@
 /** `okta-risk cleanup`: undo, from the state file, what an interrupted run left on the org. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { DEFAULTS, resolveTarget } from '../config/settings.ts';
 import { EXIT_CODES, HarnessError } from '../errors.ts';
-import { undoJournal } from '../org/cleanup.ts';
-import { OrgClient } from '../org/org-client.ts';
-import { Journal, journalPath } from '../state/journal.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
-import { orgOptions, toVerifyFlags, type VerifyArgs } from './verify.ts';
+import { orgOptions, toVerifyFlags } from './verify.ts';
 
-export interface CleanupArgs extends VerifyArgs {
-  state?: string;
-}
-
-export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, CleanupArgs> {
-  return {
+export function makeCleanupCommand(ctx: CommandContext) {
+  return makeCommandModule({
     command: 'cleanup',
     describe: 'Undo what an interrupted or kept verify run left on an org or a standalone emulator, from its state file (safe to run twice)',
     builder: (yargs) =>
@@ -26,7 +19,7 @@ export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, C
         })
         .option('work-dir', { type: 'string', describe: `The --work-dir verify ran with, where its state files are. [default: ${DEFAULTS.workDir}]` })
         .example('OKTA_CLIENT_ORGURL=https://dev-123456.okta.com OKTA_CLIENT_TOKEN=… $0 cleanup', 'Undo what the last interrupted run against that org left behind')
-        .example('OKTA_CLIENT_TOKEN=… $0 cleanup --org-url http://127.0.0.1:8787 --state .runs/state/127.0.0.1_8787.json', 'Undo a kept run against a standalone emulator') as Argv<CleanupArgs>,
+        .example('OKTA_CLIENT_TOKEN=… $0 cleanup --org-url http://127.0.0.1:8787 --state .runs/state/127.0.0.1_8787.json', 'Undo a kept run against a standalone emulator'),
     handler: async (argv) => {
       try {
         const target = resolveTarget({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
@@ -36,6 +29,7 @@ export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, C
             fix: 'set --org-url and --api-token (or OKTA_CLIENT_ORGURL and OKTA_CLIENT_TOKEN) to the org the interrupted run used.',
           });
         }
+        const [{ undoJournal }, { OrgClient }, { Journal, journalPath }] = await Promise.all([import('../org/cleanup.ts'), import('../org/org-client.ts'), import('../state/journal.ts')]);
         const statePath = argv.state ? resolve(ctx.cwd, argv.state) : journalPath(resolve(ctx.cwd, argv['work-dir'] ?? DEFAULTS.workDir), target.orgUrl);
         if (!argv.state && !existsSync(statePath)) {
           ctx.out.write(`Nothing to clean up: no state file for ${target.orgUrl} (${statePath}).\n`);
@@ -55,5 +49,5 @@ export function makeCleanupCommand(ctx: CommandContext): CommandModule<object, C
         reportError(ctx, error);
       }
     },
-  };
+  });
 }

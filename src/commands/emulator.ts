@@ -1,22 +1,9 @@
 /** `okta-risk emulator`: the embedded Okta org, standalone, until Ctrl-C. */
-import type { Argv, CommandModule } from 'yargs';
 import { DEFAULTS } from '../config/settings.ts';
 import { isLoopbackHost } from '../config/org-url.ts';
-import { buildEmulator } from '../emulator/index.ts';
 import { EXIT_CODES, HarnessError } from '../errors.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
-
-export interface EmulatorArgs {
-  port: number;
-  host: string;
-  'api-token'?: string;
-  'events-rate-limit': number;
-  'latency-ms': number;
-  'error-rate': number;
-  'drop-rate': number;
-  'rate-limit-rate': number;
-  'fault-routes'?: string[];
-}
 
 function checkRate(name: string, value: number): void {
   if (!(value >= 0 && value <= 1)) {
@@ -24,8 +11,8 @@ function checkRate(name: string, value: number): void {
   }
 }
 
-export function makeEmulatorCommand(ctx: CommandContext): CommandModule<object, EmulatorArgs> {
-  return {
+export function makeEmulatorCommand(ctx: CommandContext) {
+  return makeCommandModule({
     command: 'emulator',
     describe: 'Run the embedded Okta org emulator until Ctrl-C',
     builder: (yargs) =>
@@ -41,7 +28,7 @@ export function makeEmulatorCommand(ctx: CommandContext): CommandModule<object, 
         .option('fault-routes', { type: 'array', string: true, group: 'Faults:', describe: 'Where faults apply: "POST /api/v1/apps/:appId/grants", a method, or a path prefix like /api/v1/. [default: everywhere]' })
         .example('$0 emulator', 'Start an org on a free loopback port; prints its URL and API token')
         .example('$0 emulator --error-rate 0.2 --fault-routes /api/v1/ /oauth2/v1/clients', 'One admin call in five fails with a 500')
-        .example('$0 emulator --port 8787 --events-rate-limit 30', 'A fixed port, with the API reference\'s rate limit') as Argv<EmulatorArgs>,
+        .example('$0 emulator --port 8787 --events-rate-limit 30', 'A fixed port, with the API reference\'s rate limit'),
     handler: async (argv) => {
       try {
         if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) {
@@ -54,6 +41,7 @@ export function makeEmulatorCommand(ctx: CommandContext): CommandModule<object, 
         checkRate('drop-rate', argv['drop-rate']);
         checkRate('rate-limit-rate', argv['rate-limit-rate']);
         if (!(argv['latency-ms'] >= 0)) throw new HarnessError('ERR_SETTING_INVALID', `--latency-ms must be 0 or more, got ${argv['latency-ms']}.`, { setting: '--latency-ms', fix: 'pass e.g. --latency-ms 200.' });
+        const { buildEmulator } = await import('../emulator/index.ts');
         const emulator = await buildEmulator({
           apiToken: argv['api-token'],
           eventsRateLimit: argv['events-rate-limit'],
@@ -99,5 +87,5 @@ export function makeEmulatorCommand(ctx: CommandContext): CommandModule<object, 
         reportError(ctx, error);
       }
     },
-  };
+  });
 }

@@ -1,23 +1,13 @@
 /** `okta-risk env`: write a ready Postman environment for the shared collection, for use in the Postman app. */
 import { resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
-import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
 import { DEFAULTS, RISK_ACTIONS, resolveTarget } from '../config/settings.ts';
-import { renderEnvironment } from '../environment/render-environment.ts';
-import { writeSecretFile } from '../environment/write-secret-file.ts';
 import { HarnessError } from '../errors.ts';
-import { countSignals, loadRiskEvents } from '../events/risk-events.ts';
-import { generateProviderKeyPair, loadKeyPair, writeKeyPair } from '../keys/index.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
-import { orgOptions, toVerifyFlags, type VerifyArgs } from './verify.ts';
+import { orgOptions, toVerifyFlags } from './verify.ts';
 
-export interface EnvArgs extends VerifyArgs {
-  'client-id'?: string;
-  out?: string;
-}
-
-export function makeEnvCommand(ctx: CommandContext): CommandModule<object, EnvArgs> {
-  return {
+export function makeEnvCommand(ctx: CommandContext) {
+  return makeCommandModule({
     command: 'env',
     describe: 'Write a ready Postman environment (secrets typed secret, mode 0600) for the shared collection, for an org or a standalone emulator',
     builder: (yargs) =>
@@ -29,7 +19,7 @@ export function makeEnvCommand(ctx: CommandContext): CommandModule<object, EnvAr
         .option('client-id', { type: 'string', describe: "An existing service app's client_id (0oa…): sets clientId and mints clientAssertion for it with --key." })
         .option('out', { type: 'string', describe: `The file to write (mode 0600). [default: ${DEFAULTS.workDir}/postman/<org host>.postman_environment.json]` })
         .example('$0 env --org-url https://dev-123456.okta.com', 'An environment with a new key pair, ready to import into Postman')
-        .example('$0 env --key key.json --client-id 0oa…', 'For an app that exists: clientId and a fresh clientAssertion included') as Argv<EnvArgs>,
+        .example('$0 env --key key.json --client-id 0oa…', 'For an app that exists: clientId and a fresh clientAssertion included'),
     handler: async (argv) => {
       try {
         const target = resolveTarget({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
@@ -39,6 +29,13 @@ export function makeEnvCommand(ctx: CommandContext): CommandModule<object, EnvAr
             fix: "pass --org-url and --api-token (or set OKTA_CLIENT_ORGURL and OKTA_CLIENT_TOKEN); for a standalone emulator use the URL and token 'okta-risk emulator' prints.",
           });
         }
+        const [{ mintClientAssertion }, { renderEnvironment }, { writeSecretFile }, { countSignals, loadRiskEvents }, { generateProviderKeyPair, loadKeyPair, writeKeyPair }] = await Promise.all([
+          import('../assertion/mint-client-assertion.ts'),
+          import('../environment/render-environment.ts'),
+          import('../environment/write-secret-file.ts'),
+          import('../events/risk-events.ts'),
+          import('../keys/index.ts'),
+        ]);
         const events = loadRiskEvents(argv.events === undefined ? undefined : resolve(ctx.cwd, argv.events));
         let pair;
         if (argv.key) pair = await loadKeyPair(resolve(ctx.cwd, argv.key));
@@ -75,5 +72,5 @@ export function makeEnvCommand(ctx: CommandContext): CommandModule<object, EnvAr
         reportError(ctx, error);
       }
     },
-  };
+  });
 }

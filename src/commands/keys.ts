@@ -1,20 +1,13 @@
 /** `okta-risk keys`: write an RSA key pair for a service app, the way the guide's mkjwk step does. */
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { DEFAULTS } from '../config/settings.ts';
 import { HarnessError } from '../errors.ts';
-import { generateProviderKeyPair, KEY_PAIR_FILES, writeKeyPair } from '../keys/index.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
 
-export interface KeysArgs {
-  out?: string;
-  'modulus-length': number;
-  force?: boolean;
-}
-
-export function makeKeysCommand(ctx: CommandContext): CommandModule<object, KeysArgs> {
-  return {
+export function makeKeysCommand(ctx: CommandContext) {
+  return makeCommandModule({
     command: 'keys',
     describe: 'Write a new RSA key pair (RS256, use sig, kid = RFC 7638 thumbprint) for a service app',
     builder: (yargs) =>
@@ -23,9 +16,10 @@ export function makeKeysCommand(ctx: CommandContext): CommandModule<object, Keys
         .option('modulus-length', { type: 'number', default: 2048, describe: 'RSA key size in bits (at least 2048).' })
         .option('force', { type: 'boolean', describe: 'Replace a key pair already in --out (the old private key is lost).' })
         .example('$0 keys', 'Write a key pair under .runs/keys/<kid>/')
-        .example('$0 keys --out ~/.okta-risk/provider-key', 'Write it somewhere of your own') as Argv<KeysArgs>,
+        .example('$0 keys --out ~/.okta-risk/provider-key', 'Write it somewhere of your own'),
     handler: async (argv) => {
       try {
+        const { generateProviderKeyPair, KEY_PAIR_FILES, writeKeyPair } = await import('../keys/index.ts');
         const bits = argv['modulus-length'];
         if (!Number.isInteger(bits) || bits < 2048) {
           throw new HarnessError('ERR_SETTING_INVALID', `--modulus-length must be a whole number of at least 2048, got ${bits}.`, { setting: '--modulus-length', fix: 'pass 2048 (the guide), 3072 or 4096.' });
@@ -57,5 +51,5 @@ export function makeKeysCommand(ctx: CommandContext): CommandModule<object, Keys
         reportError(ctx, error);
       }
     },
-  };
+  });
 }

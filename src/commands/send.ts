@@ -1,12 +1,12 @@
 /** `okta-risk send`: parse, call `sendSignals()`, print the summary, map to an exit code. */
-import type { Argv, CommandModule } from 'yargs';
 import { CLIENT_ID_ENV, resolveSendSettings, type SendFlags } from '../config/send-settings.ts';
 import { DEFAULTS, ENV_VARS } from '../config/settings.ts';
-import { formatSendSummary } from '../send/format-summary.ts';
 import { INPUT_FORMATS } from '../send/read-signals.ts';
-import { sendSignals } from '../send/send-signals.ts';
+import type { sendSignals } from '../send/send-signals.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
 
+/** The flags `toSendFlags` reads. */
 export interface SendArgs {
   'org-url'?: string;
   'client-id'?: string;
@@ -39,8 +39,9 @@ export function toSendFlags(argv: SendArgs): SendFlags {
   };
 }
 
-export function makeSendCommand(ctx: CommandContext, run: typeof sendSignals = sendSignals): CommandModule<object, SendArgs> {
-  return {
+/** `run` stands in for the library's `sendSignals()` in tests; unset, it is loaded when the command runs. */
+export function makeSendCommand(ctx: CommandContext, run?: typeof sendSignals) {
+  return makeCommandModule({
     command: 'send',
     describe: 'Send a feed of IP risk signals to the org, validated, packed into the fewest calls and paced to its rate limit',
     builder: (yargs) =>
@@ -61,16 +62,19 @@ export function makeSendCommand(ctx: CommandContext, run: typeof sendSignals = s
         .example('$0 send --org-url https://dev-123456.okta.com --client-id 0oa… --key private.jwk.json --input signals.csv', 'Send to your org with the service app\'s key only')
         .example('feed-export | $0 send --format ndjson --skip-invalid', 'Send from stdin, skipping and reporting invalid lines')
         .example('$0 send --input events.json --dry-run', 'Print the planned calls ("N calls") and send nothing')
-        .example('$0 send --input events.json --dry-run --postman-data runner-data.json', 'Plan the calls for the Postman app\'s Collection Runner') as Argv<SendArgs>,
+        .example('$0 send --input events.json --dry-run --postman-data runner-data.json', 'Plan the calls for the Postman app\'s Collection Runner'),
     handler: async (argv) => {
       try {
         const settings = resolveSendSettings({ flags: toSendFlags(argv), env: ctx.env, cwd: ctx.cwd });
-        const result = await run({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
+        // The transport, the spool and jose load here, once the flags are known to be good.
+        const runSend = run ?? (await import('../send/send-signals.ts')).sendSignals;
+        const { formatSendSummary } = await import('../send/format-summary.ts');
+        const result = await runSend({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
         (result.error ? ctx.err : ctx.out).write(formatSendSummary(result));
         ctx.exitCode = result.exitCode;
       } catch (error) {
         reportError(ctx, error);
       }
     },
-  };
+  });
 }

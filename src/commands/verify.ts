@@ -1,10 +1,11 @@
 /** `okta-risk verify`: parse, call `verify()`, print the summary, map to an exit code. */
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { DEFAULTS, ENV_VARS, REPORTERS, RISK_ACTIONS, resolveVerifySettings, type VerifyFlags } from '../config/settings.ts';
-import { formatSummary } from '../run/summary.ts';
-import { verify } from '../run/verify.ts';
+import type { verify } from '../run/verify.ts';
+import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
 
+/** The flags `toVerifyFlags` reads; verify's, env's and cleanup's builders declare them. */
 export interface VerifyArgs {
   'org-url'?: string;
   'api-token'?: string;
@@ -48,26 +49,27 @@ export function toVerifyFlags(argv: VerifyArgs): VerifyFlags {
  * The org settings of the commands that work only on an org that outlives them (`env`, `cleanup`): a real
  * org or a standalone emulator (`okta-risk emulator`); never the embedded one, so no `--emulator`.
  */
-export function orgOptions<T>(yargs: Argv<T>): Argv<T & VerifyArgs> {
+export function orgOptions<T>(yargs: Argv<T>) {
   return yargs
     .option('org-url', {
       type: 'string',
       describe: `Required: the org URL, e.g. https://dev-123456.okta.com, or a standalone emulator's http://127.0.0.1:<port> [env ${ENV_VARS.orgUrl}].`,
     })
     .option('api-token', { type: 'string', describe: `Required: an API token of a super admin of that org, or the one the emulator printed [env ${ENV_VARS.apiToken}].` })
-    .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` }) as Argv<T & VerifyArgs>;
+    .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` });
 }
 
-export function verifyOptions<T>(yargs: Argv<T>): Argv<T & VerifyArgs> {
+export function verifyOptions<T>(yargs: Argv<T>) {
   return yargs
     .option('org-url', { type: 'string', describe: `The org URL, e.g. https://dev-123456.okta.com [env ${ENV_VARS.orgUrl}]. Unset: the embedded emulator.` })
     .option('api-token', { type: 'string', describe: `An API token of a super admin of that org [env ${ENV_VARS.apiToken}].` })
     .option('emulator', { type: 'boolean', describe: 'Use the embedded Okta org emulator even when an org is configured.' })
-    .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` }) as Argv<T & VerifyArgs>;
+    .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` });
 }
 
-export function makeVerifyCommand(ctx: CommandContext, run: typeof verify = verify): CommandModule<object, VerifyArgs> {
-  return {
+/** `run` stands in for the library's `verify()` in tests; unset, it is loaded when the command runs. */
+export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
+  return makeCommandModule({
     command: 'verify',
     describe: "Set up the org's risk provider integration as Okta's guide does, test it, and tear it down",
     builder: (yargs) =>
@@ -86,17 +88,20 @@ export function makeVerifyCommand(ctx: CommandContext, run: typeof verify = veri
         .example('$0 verify', 'Run the whole flow against the embedded emulator')
         .example('OKTA_CLIENT_ORGURL=https://dev-123456.okta.com OKTA_CLIENT_TOKEN=… $0 verify', 'Run it against a real org')
         .example('$0 verify --action log_only --events events.json --reporters cli junit', 'Send your own events, log only, JUnit for CI')
-        .example('$0 verify --keep', 'Leave everything provisioned and write a Postman environment for it') as Argv<VerifyArgs>,
+        .example('$0 verify --keep', 'Leave everything provisioned and write a Postman environment for it'),
     handler: async (argv) => {
       ctx.interruptNotice = 'Interrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).';
       try {
         const settings = resolveVerifySettings({ flags: toVerifyFlags(argv), env: ctx.env, cwd: ctx.cwd });
-        const result = await run({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
+        // Newman, jose and the emulator load here, once the flags are known to be good.
+        const runVerify = run ?? (await import('../run/verify.ts')).verify;
+        const { formatSummary } = await import('../run/summary.ts');
+        const result = await runVerify({ settings, signal: ctx.signal, streams: { out: ctx.out, err: ctx.err } });
         ctx.out.write(formatSummary(result, ctx.cwd));
         ctx.exitCode = result.exitCode;
       } catch (error) {
         reportError(ctx, error);
       }
     },
-  };
+  });
 }
