@@ -79,7 +79,7 @@ export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
         .option('action', { type: 'string', choices: [...RISK_ACTIONS], describe: `The provider action to set. [default: ${DEFAULTS.action}]` })
         .option('events', { type: 'string', describe: "A JSON file of risk events to send. [default: the guide's sample payload]" })
         .option('key', { type: 'string', describe: 'A private key (JWK, JWKS or PKCS#8 PEM) for the service app. [default: a fresh RSA 2048 key]' })
-        .option('reporters', { type: 'array', string: true, describe: `Reporters, from ${REPORTERS.join(', ')}. [default: all]` })
+        .option('reporters', { type: 'array', string: true, describe: `Reporters, from ${REPORTERS.join(', ')}. [default: ${DEFAULTS.reporters.join(' ')}]` })
         .option('reports-dir', { type: 'string', describe: `Where reports go, one folder per run. [default: ${DEFAULTS.reportsDir}]` })
         .option('work-dir', { type: 'string', describe: `Where run secrets and state files go (git-ignored). [default: ${DEFAULTS.workDir}]` })
         .option('keep', { type: 'boolean', describe: 'Leave the app, grant and provider change in place for manual testing in Postman.' })

@@ -16,8 +16,12 @@ import { assertNoStrayCharacters, checkApiToken, checkOrgUrl } from './org-url.t
 export const RISK_ACTIONS = RISK_PROVIDER_ACTIONS;
 export type RiskAction = RiskProviderAction;
 
-/** Reporters that can be asked for. Newman's `json` reporter is not offered: it cannot redact secrets. */
-export const REPORTERS = ['cli', 'junit', 'htmlextra'] as const;
+/**
+ * Reporters that can be asked for. `html` is the self-contained report (`report.html`, src/report/); `htmlextra`
+ * is newman-reporter-htmlextra's page (`htmlextra.html`; it loads its styles and scripts from a CDN). Newman's
+ * `json` reporter is not offered: it cannot redact secrets.
+ */
+export const REPORTERS = ['cli', 'junit', 'html', 'htmlextra'] as const;
 export type ReporterName = (typeof REPORTERS)[number];
 
 export const DEFAULTS = {
@@ -25,7 +29,7 @@ export const DEFAULTS = {
   providerName: 'Risk Provider Example',
   /** The guide's action. */
   action: 'enforce_and_log' as RiskAction,
-  reporters: [...REPORTERS] as ReporterName[],
+  reporters: ['cli', 'junit', 'html'] as ReporterName[],
   reportsDir: 'reports',
   /** Where secrets of a run live (git-ignored, 0700): rendered environments, keys, the state journal. */
   workDir: '.runs',

@@ -37,13 +37,18 @@ export interface ReportRequest {
 }
 
 export interface WrittenReport {
-  kind: 'junit' | 'htmlextra';
+  /** `html` is the self-contained report (src/report/), written apart from Newman's reporters. */
+  kind: 'junit' | 'htmlextra' | 'html';
   path: string;
 }
 
+/** htmlextra's page; `report.html` is the self-contained report's. */
+export const HTMLEXTRA_FILE = 'htmlextra.html';
+
 type Stat = { total: number; pending: number; failed: number };
 
-function mergeSummaries(reportRuns: ReportRun[]): NewmanRunSummary {
+/** The phases' summaries as one run's: superseded attempts left out, counts and timings made again. */
+export function mergeSummaries(reportRuns: ReportRun[]): NewmanRunSummary {
   const summaries = reportRuns.map((r) => r.summary);
   const first = summaries[0]!;
   const runs = summaries.map((s) => s.run as unknown as Record<string, any>);
@@ -103,7 +108,7 @@ export async function writeReports(request: ReportRequest): Promise<WrittenRepor
     htmlextra(
       emitter,
       {
-        export: join(request.dir, 'report.html'),
+        export: join(request.dir, HTMLEXTRA_FILE),
         title: request.title,
         browserTitle: request.title,
         skipHeaders: ['Authorization'],
@@ -116,7 +121,7 @@ export async function writeReports(request: ReportRequest): Promise<WrittenRepor
       },
       { reporters: ['htmlextra'], reporter: {}, newmanVersion: require('newman/package.json').version },
     );
-    written.push({ kind: 'htmlextra', path: join(request.dir, 'report.html') });
+    written.push({ kind: 'htmlextra', path: join(request.dir, HTMLEXTRA_FILE) });
   }
   emitter.emit('beforeDone', null, { summary });
   for (const file of emitter.exports) await writeFileAtomic(file.path, request.redactor.redact(file.content), { mode: 0o644, directoryMode: 0o755 });

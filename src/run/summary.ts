@@ -1,15 +1,19 @@
 /** The short summary a person reads at the end of a run: each phase, its requests and assertions, and where the reports are. */
 import { relative } from 'node:path';
 import { EXIT_CODES } from '../errors.ts';
+import type { WrittenReport } from './reports.ts';
 import type { VerifyResult } from './verify.ts';
 
-const VERDICT: Record<number, string> = {
+/** The result line's words for each exit code. */
+export const VERDICT: Record<number, string> = {
   [EXIT_CODES.passed]: 'PASSED',
   [EXIT_CODES.assertionsFailed]: 'FAILED: at least one assertion failed',
   [EXIT_CODES.badInput]: 'NOT RUN: bad input or configuration',
   [EXIT_CODES.runBroken]: 'BROKEN: the run could not complete',
   [EXIT_CODES.interrupted]: 'INTERRUPTED',
 };
+
+const REPORT_LABEL: Record<WrittenReport['kind'], string> = { junit: 'JUnit', html: 'HTML ', htmlextra: 'HTML (htmlextra)' };
 
 export function formatSummary(result: VerifyResult, cwd = process.cwd()): string {
   const lines: string[] = [];
@@ -56,7 +60,7 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
   }
   if (result.reports.length > 0) {
     lines.push('', 'Reports:');
-    for (const report of result.reports) lines.push(`  ${report.kind === 'junit' ? 'JUnit' : 'HTML '}  ${relative(cwd, report.path)}`);
+    for (const report of result.reports) lines.push(`  ${REPORT_LABEL[report.kind]}  ${relative(cwd, report.path)}`);
   }
   if (result.error) lines.push('', `Error [${result.error.code}]: ${result.error.describe()}`);
   lines.push('', `Result: ${VERDICT[result.exitCode] ?? 'UNKNOWN'} (exit code ${result.exitCode})`, '');
@@ -64,7 +68,7 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
 }
 
 /** What the first failed request's status most likely means, in the terms of the settings a user controls. */
-function hintFor(result: VerifyResult): string | undefined {
+export function hintFor(result: VerifyResult): string | undefined {
   const failed = result.phases.flatMap((p) => p.requests).find((r) => r.failed > 0);
   if (!failed?.status) return undefined;
   const admin = failed.name.startsWith('Admin:');

@@ -30,6 +30,7 @@ import { collectRetries, type RetryRecord } from './retries.ts';
 import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
 import { tearDown, teardownPlan } from './teardown.ts';
+import { writeHtmlReport } from '../report/html-report.ts';
 
 export interface VerifyOptions {
   settings: VerifySettings;
@@ -125,7 +126,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     writeReports({
       runs: ran.reportRuns,
       dir: join(settings.reportsDir, runId),
-      reporters: settings.reporters.filter((r): r is 'junit' | 'htmlextra' => r !== 'cli'),
+      reporters: settings.reporters.filter((r): r is 'junit' | 'htmlextra' => r === 'junit' || r === 'htmlextra'),
       title: reportTitle,
       redactor,
       secretKeys: SECRET_VARIABLES,
@@ -346,6 +347,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
   } finally {
     result.retries = collectRetries(result.phases, org?.retries ?? []);
+    if (startedRun && settings.reporters.includes('html')) {
+      result.reports.push(await writeHtmlReport({ result, runs: startedRun.reportRuns, dir: join(settings.reportsDir, runId), redactor, secretBodyRequests: [REQUESTS.getAccessToken] }));
+    }
     await emulator?.close();
     if (!settings.keep) await rm(runDir, { recursive: true, force: true });
     for (const restore of unguard) restore();

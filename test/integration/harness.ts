@@ -28,7 +28,7 @@ export function tmp(prefix: string): string {
 
 export function settingsFor(org: TestOrg, flags: VerifyFlags = {}, cwd = tmp('cwd')): VerifySettings {
   return resolveVerifySettings({
-    flags: { orgUrl: org.url, apiToken: org.apiToken, reporters: ['junit', 'htmlextra'], reportsDir: join(cwd, 'reports'), workDir: join(cwd, '.runs'), ...flags },
+    flags: { orgUrl: org.url, apiToken: org.apiToken, reporters: ['junit', 'html'], reportsDir: join(cwd, 'reports'), workDir: join(cwd, '.runs'), ...flags },
     env: {},
     cwd,
   });

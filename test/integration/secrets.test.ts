@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { expect } from 'chai';
 import { generateProviderKeyPair } from '../../src/keys/index.ts';
 import { formatSummary } from '../../src/run/summary.ts';
@@ -29,7 +29,7 @@ describe('secrets of a run', function () {
     const pair = await generateProviderKeyPair();
     const keyFile = join(cwd, 'provider-key.json');
     writeFileSync(keyFile, JSON.stringify(pair.privateJwk), { mode: 0o600 });
-    const settings = settingsFor(org, { key: keyFile, reporters: ['cli', 'junit', 'htmlextra'] }, cwd);
+    const settings = settingsFor(org, { key: keyFile, reporters: ['cli', 'junit', 'html', 'htmlextra'] }, cwd);
 
     // Newman's live cli reporter writes to the process streams: capture them for the run.
     let printed = '';
@@ -59,7 +59,12 @@ describe('secrets of a run', function () {
       { where: 'summary', text: formatSummary(result, cwd) },
       { where: 'result', text: JSON.stringify(result) },
     ];
-    expect(artifacts.filter((a) => a.where.endsWith('.html'))).to.have.length(1);
+    // Both HTML pages are searched: the self-contained report (which shows every call's request and response)
+    // and htmlextra's.
+    expect(artifacts.filter((a) => a.where.endsWith('.html')).map((a) => basename(a.where)).sort()).to.deep.equal(['htmlextra.html', 'report.html']);
+    const report = artifacts.find((a) => a.where.endsWith('report.html'))!.text;
+    expect(report).to.contain('Partner: API to send RiskEvents (Auth using access token)');
+    expect(report).to.contain('Request and response');
     expect(printed).to.contain('Partner: API to get the access token');
     for (const artifact of artifacts) {
       for (const secret of secrets) {

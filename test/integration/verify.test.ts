@@ -58,15 +58,25 @@ describe('verify against the emulator', function () {
   it('writes one JUnit file and one HTML report per run, titled with the org and the run', async () => {
     const settings = settingsFor(org);
     const result = await verifyAgainst(org, settings);
-    expect(result.reports.map((r) => r.kind)).to.deep.equal(['junit', 'htmlextra']);
+    expect(result.reports.map((r) => r.kind)).to.deep.equal(['junit', 'html']);
     const dir = join(settings.reportsDir, result.runId);
     expect(filesBelow(dir).map((f) => f.path.slice(dir.length + 1)).sort()).to.deep.equal(['junit.xml', 'report.html']);
     const html = filesBelow(dir).find((f) => f.path.endsWith('report.html'))!.text;
-    expect(html).to.contain(`Okta risk provider verification: ${new URL(org.url).host}, run ${result.runId}`);
+    expect(html).to.contain(`<title>Okta risk provider verification: ${new URL(org.url).host}, run ${result.runId}</title>`);
+    expect(html).to.contain('<h1 class="verdict">PASSED</h1>');
     const junit = filesBelow(dir).find((f) => f.path.endsWith('junit.xml'))!.text;
     expect(junit).to.contain('Partner: API to send RiskEvents (Auth using access token)');
     expect(junit).to.match(/failures="0"/);
     expect(junit).to.not.match(/failures="[1-9]/);
+  });
+
+  it("writes htmlextra's page as htmlextra.html when asked, beside the self-contained report", async () => {
+    const settings = settingsFor(org, { reporters: ['junit', 'html', 'htmlextra'] });
+    const result = await verifyAgainst(org, settings);
+    expect(result.reports.map((r) => r.kind)).to.deep.equal(['junit', 'htmlextra', 'html']);
+    const dir = join(settings.reportsDir, result.runId);
+    expect(filesBelow(dir).map((f) => f.path.slice(dir.length + 1)).sort()).to.deep.equal(['htmlextra.html', 'junit.xml', 'report.html']);
+    expect(filesBelow(dir).find((f) => f.path.endsWith('htmlextra.html'))!.text).to.contain(`Okta risk provider verification: ${new URL(org.url).host}, run ${result.runId}`);
   });
 
   it('fails with exit code 1, clear failures and nothing created when the API token is wrong', async () => {
@@ -231,7 +241,7 @@ describe('verify against the emulator', function () {
       ['Create a service app for the risk provider', true],
       ['Tear down', true],
     ]);
-    expect(result.reports.map((r) => r.kind)).to.deep.equal(['junit', 'htmlextra']);
+    expect(result.reports.map((r) => r.kind)).to.deep.equal(['junit', 'html']);
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
   });
 });

@@ -108,7 +108,7 @@ describe('verify settings', () => {
     expect(settings.target).to.deep.equal({ kind: 'emulator' });
     expect(settings.action).to.equal('enforce_and_log');
     expect(settings.providerName).to.equal(DEFAULTS.providerName);
-    expect(settings.reporters).to.deep.equal(['cli', 'junit', 'htmlextra']);
+    expect(settings.reporters).to.deep.equal(['cli', 'junit', 'html']);
   });
 
   it("targets an org from Okta's SDK environment variables", () => {
