@@ -346,13 +346,17 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       result.reports = await writeRunReports(startedRun);
     }
   } finally {
-    result.retries = collectRetries(result.phases, org?.retries ?? []);
-    if (startedRun && settings.reporters.includes('html')) {
-      result.reports.push(await writeHtmlReport({ result, runs: startedRun.reportRuns, dir: join(settings.reportsDir, runId), redactor, secretBodyRequests: [REQUESTS.getAccessToken] }));
+    try {
+      result.retries = collectRetries(result.phases, org?.retries ?? []);
+      if (startedRun && settings.reporters.includes('html')) {
+        result.reports.push(await writeHtmlReport({ result, runs: startedRun.reportRuns, dir: join(settings.reportsDir, runId), redactor, secretBodyRequests: [REQUESTS.getAccessToken] }));
+      }
+    } finally {
+      // Even when the page cannot be written: the emulator stops and the run's secrets are removed.
+      await emulator?.close();
+      if (!settings.keep) await rm(runDir, { recursive: true, force: true });
+      for (const restore of unguard) restore();
     }
-    await emulator?.close();
-    if (!settings.keep) await rm(runDir, { recursive: true, force: true });
-    for (const restore of unguard) restore();
   }
   return result;
 }
