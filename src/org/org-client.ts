@@ -5,6 +5,7 @@
  * Non-idempotent calls are never retried blindly: the caller checks the org first.
  */
 import { HarnessError } from '../errors.ts';
+import { causeOf, withRetries, type RetryCause } from '../run/retry.ts';
 import { waitVisibly } from '../run/wait.ts';
 import { describeFetchFailure } from './fetch-failure.ts';
 
@@ -63,7 +64,7 @@ export class OrgClient {
   /** Per path family: when the org last said the budget is spent, wait until then. */
   readonly #blockedUntil = new Map<string, number>();
   /** Every call that was sent again, and why, in order: the run's summary names them. */
-  readonly retries: Array<{ call: string; reason: string }> = [];
+  readonly retries: Array<{ call: string; cause: RetryCause }> = [];
 
   constructor(options: OrgClientOptions) {
     this.orgUrl = options.orgUrl;
@@ -116,56 +117,54 @@ export class OrgClient {
   async request<T = unknown>(method: string, path: string, body?: unknown, options: { idempotent?: boolean; auth?: boolean } = {}): Promise<OrgResponse<T>> {
     const idempotent = options.idempotent ?? IDEMPOTENT.has(method);
     const family = path.split('?')[0]!.replace(/\/[A-Za-z0-9]{15,}/g, '/:id');
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const blocked = (this.#blockedUntil.get(family) ?? 0) - this.#now();
-      if (blocked > 0) await this.#wait(blocked, `the rate limit of ${method} ${family}`);
-      let response: Response;
-      try {
-        response = await fetch(this.orgUrl + path, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(options.auth === false ? {} : { authorization: `SSWS ${this.#apiToken}` }),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        });
-      } catch (error) {
-        lastError = error;
-        if (!idempotent || attempt === this.#maxAttempts) break;
-        this.retries.push({ call: `${method} ${family}`, reason: describeFetchFailure(error, this.orgUrl + path) });
-        await this.#sleep(backoff(attempt));
-        continue;
-      }
-      const text = await response.text();
-      const wait = rateLimitWait(response.headers, this.#now());
-      if (wait > 0) this.#blockedUntil.set(family, this.#now() + wait);
-      // A 429 means the call did not happen, so even a POST may be sent again once the window resets.
-      if (response.status === 429 && attempt < this.#maxAttempts) {
-        this.retries.push({ call: `${method} ${family}`, reason: 'HTTP 429' });
-        await this.#wait(Math.max(wait, backoff(attempt)), `the rate limit of ${method} ${family}`);
-        continue;
-      }
-      if (response.status >= 500 && idempotent && attempt < this.#maxAttempts) {
-        lastError = new HttpStatusError(`HTTP ${response.status}`);
-        this.retries.push({ call: `${method} ${family}`, reason: `HTTP ${response.status}` });
-        await this.#sleep(backoff(attempt));
-        continue;
-      }
-      return { status: response.status, headers: response.headers, body: (text ? safeJson(text) : undefined) as T };
-    }
-    const why = lastError === undefined ? 'no answer' : lastError instanceof HttpStatusError ? lastError.message : describeFetchFailure(lastError, this.orgUrl + path);
+    const call = `${method} ${family}`;
+    type Sent = { response?: OrgResponse<T>; error?: unknown; wait: number };
+    const outcome = await withRetries<Sent>({
+      maxAttempts: this.#maxAttempts,
+      allows: () => idempotent,
+      delayMs: (cause, made, sent) => (cause.kind === 'rate-limited' ? Math.max(sent.wait, backoff(made)) : backoff(made)),
+      // A 429 wait is announced (it may be long); a backoff of a few seconds is not.
+      wait: async (ms, cause) => (cause.kind === 'rate-limited' ? this.#wait(ms, `the rate limit of ${call}`) : (await this.#sleep(ms), true)),
+      before: async () => {
+        const blocked = (this.#blockedUntil.get(family) ?? 0) - this.#now();
+        if (blocked > 0) await this.#wait(blocked, `the rate limit of ${call}`);
+        return 'go';
+      },
+      attempt: async () => {
+        let response: Response;
+        try {
+          response = await fetch(this.orgUrl + path, {
+            method,
+            headers: {
+              accept: 'application/json',
+              ...(options.auth === false ? {} : { authorization: `SSWS ${this.#apiToken}` }),
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.timeout(this.#timeoutMs),
+          });
+        } catch (error) {
+          return { result: { error, wait: 0 }, cause: { kind: 'no-answer', detail: describeFetchFailure(error, this.orgUrl + path) } };
+        }
+        const text = await response.text();
+        const wait = rateLimitWait(response.headers, this.#now());
+        if (wait > 0) this.#blockedUntil.set(family, this.#now() + wait);
+        const sent: Sent = { response: { status: response.status, headers: response.headers, body: (text ? safeJson(text) : undefined) as T }, wait };
+        // A 429 means the call did not happen, so even a POST may be sent again once the window resets.
+        return { result: sent, cause: causeOf({ status: response.status }) };
+      },
+    });
+    for (const cause of outcome.retries) this.retries.push({ call, cause });
+    // A status is an answer, even a 429 or a 5xx after the last attempt: the caller judges it.
+    if (outcome.result?.response) return outcome.result.response;
+    const lastError = outcome.result?.error;
+    const why = lastError === undefined ? 'no answer' : describeFetchFailure(lastError, this.orgUrl + path);
     throw new HarnessError('ERR_RUN_BROKEN', `${method} ${path} failed after ${this.#maxAttempts} attempts: ${why}.`, {
       fix: 'check that the org is up, then run `okta-risk cleanup` to undo what this run left behind.',
       cause: lastError,
     });
   }
 }
-
-/** A 5xx that was retried: its status is the whole story. */
-class HttpStatusError extends Error {}
 
 export interface Reachability {
   /** The URL the org calls itself (its discovery document's `issuer`), when it says. */

@@ -13,6 +13,7 @@ import { rateLimitWait } from '../org/org-client.ts';
 import { runPhase, type EnvironmentMap, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
 import type { Redactor } from './redact.ts';
 import type { ReportRun } from './reports.ts';
+import { causeOf, describeCause, mayRetry, withRetries, type Decision, type RetryCause, type RetryPlan } from './retry.ts';
 import { waitVisibly } from './wait.ts';
 
 export interface RequestReport {
@@ -21,8 +22,10 @@ export interface RequestReport {
   passed: number;
   failed: number;
   failures: string[];
-  /** Why earlier attempts were not kept: "HTTP 500", "HTTP 429", "connection reset", "answer lost; the org had done it". */
+  /** Why earlier attempts were not kept, in words: "HTTP 500", "HTTP 429", "connection reset", "HTTP 500; the org had done it". */
   retries: string[];
+  /** The same, as data. */
+  causes: RetryCause[];
 }
 
 export interface PhaseReport {
@@ -79,12 +82,9 @@ function rateLimitOf(name: RequestName): string {
   return name === REQUESTS.sendRiskEvents ? 'the events rate limit' : `the rate limit of "${name}"`;
 }
 
-function retryReason(r: RequestResult | undefined): string | undefined {
-  if (!r) return undefined;
-  if (r.error) return r.error;
-  if (r.status === 429) return 'HTTP 429';
-  if (r.status !== undefined && r.status >= 500) return `HTTP ${r.status}`;
-  return undefined;
+/** A request's line in a phase report, for an attempt that is not Newman's (adopted, interrupted, unknown). */
+function report(name: RequestName, status: number | undefined, failures: string[], causes: RetryCause[]): RequestReport {
+  return { name, status, passed: 0, failed: failures.length, failures, retries: causes.map(describeCause), causes };
 }
 
 export class StepRunner {
@@ -124,20 +124,18 @@ export class StepRunner {
     const names = options.only ?? all;
     const whole = names.length === all.length;
     const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#o.now());
-    const retry = (name: RequestName, reason?: string, first?: RequestResult): Promise<boolean> =>
-      this.request(folderOf(name), name, options.hooks, options.policies?.[name], reason, first);
+    const retry = (name: RequestName, first?: RequestResult): Promise<boolean> => this.request(folderOf(name), name, options.hooks, options.policies?.[name], first);
     let resumeAt = 0;
     if (whole && !mustWait) {
       const phase = await this.#run(list.length === 1 ? list[0]! : [...list], options.hooks, true);
-      const failedAt = phase.requests.findIndex((r) => retryReason(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
-      const reason = failedAt === -1 ? undefined : retryReason(phase.requests[failedAt]);
-      if (failedAt === -1 || reason === undefined) {
+      const failedAt = phase.requests.findIndex((r) => causeOf(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
+      if (failedAt === -1 || causeOf(phase.requests[failedAt]) === undefined) {
         // Everything passed, or a request failed for good (its assertions say why): nothing to retry.
         this.#keep(phase, []);
         return failedAt === -1 && phase.requests.length === names.length && !phase.broken;
       }
       this.#keep(phase, phase.requests.slice(failedAt));
-      if (!(await retry(names[failedAt]!, reason, phase.requests[failedAt]))) return false;
+      if (!(await retry(names[failedAt]!, phase.requests[failedAt]))) return false;
       resumeAt = failedAt + 1;
     }
     for (const name of names.slice(resumeAt)) {
@@ -158,7 +156,7 @@ export class StepRunner {
   }
 
   /**
-   * Runs one request under its retry policy. `firstReason`/`firstResult` describe an attempt already made
+   * Runs one request under its retry policy, through the retry engine. `first` is an attempt already made
    * inside a folder run. Returns whether it finally passed.
    */
   async request(
@@ -166,57 +164,59 @@ export class StepRunner {
     name: RequestName,
     hooks?: PhaseHooks,
     policy: RetryPolicy = { kind: 'never' },
-    firstReason?: string,
-    firstResult?: RequestResult,
+    first?: RequestResult,
     /** Runs right before each attempt, after any wait (verify renews a token that the wait let expire). */
     prepare?: () => Promise<boolean>,
   ): Promise<boolean> {
-    const maxAttempts = this.#o.maxAttempts ?? 5;
-    const retries: string[] = [];
-    let reason = firstReason;
-    let last = firstResult;
-    let attempt = firstResult ? 1 : 0;
-    for (;;) {
-      if (reason !== undefined) {
-        const canRetry = attempt < maxAttempts && (reason === 'HTTP 429' || policy.kind !== 'never');
-        if (!canRetry) break;
-        if (reason !== 'HTTP 429' && policy.kind === 'check') {
-          // A check the org cannot answer either leaves the question open: not sent again, reported failed.
-          const effect = await policy.tookEffect(this.env).catch(() => 'unknown' as const);
-          if (effect === true) {
-            retries.push(`${reason}; the org had done it`);
-            this.#phase(folder).requests.push({ name, status: last?.status, passed: 0, failed: 0, failures: [], retries });
-            return true;
-          }
-          if (effect === 'unknown') {
-            this.#phase(folder).requests.push({
-              name,
-              status: last?.status,
-              passed: 0,
-              failed: 1,
-              failures: [`${reason}, and the org cannot tell whether the request took effect; not sent again, so nothing is done twice`],
-              retries,
-            });
-            break;
-          }
-        }
-        retries.push(reason);
-        const wait = reason === 'HTTP 429' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#o.now()), 1000) : RETRY_BACKOFF_MS[Math.min(attempt - 1, RETRY_BACKOFF_MS.length - 1)]!;
-        if (!(await this.#wait(wait, reason === 'HTTP 429' ? rateLimitOf(name) : `a retry of "${name}" after ${reason}`))) return this.#interrupted(folder, name, last, retries);
-      }
-      const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#o.now();
-      if (waitFor > 0 && !(await this.#wait(waitFor, rateLimitOf(name)))) return this.#interrupted(folder, name, last, retries);
-      if (prepare && !(await prepare())) {
-        this.#fail(folder);
-        return false;
-      }
-      attempt++;
-      const phase = await this.#run(name, hooks, false);
-      last = phase.requests.find((r) => r.name === name);
-      reason = retryReason(last);
-      const superseded = reason !== undefined && attempt < maxAttempts && (reason === 'HTTP 429' || policy.kind !== 'never');
-      this.#keep(phase, superseded ? phase.requests : [], retries);
-      if (reason === undefined) return phase.assertions.failed === 0 && !phase.broken;
+    const plan: RetryPlan<RequestResult | undefined> = {
+      maxAttempts: this.#o.maxAttempts ?? 5,
+      allows: () => policy.kind !== 'never',
+      first: first && { result: first, cause: causeOf(first) },
+      decide: async (): Promise<Decision> => {
+        if (policy.kind !== 'check') return 'again';
+        // A check the org cannot answer either leaves the question open: not sent again, reported failed.
+        const effect = await policy.tookEffect(this.env).catch(() => 'unknown' as const);
+        return effect === true ? 'adopt' : effect === 'unknown' ? 'unknown' : 'again';
+      },
+      delayMs: (cause, made, last) =>
+        cause.kind === 'rate-limited' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#o.now()), 1000) : RETRY_BACKOFF_MS[Math.min(made - 1, RETRY_BACKOFF_MS.length - 1)]!,
+      wait: (ms, cause) => this.#wait(ms, cause.kind === 'rate-limited' ? rateLimitOf(name) : `a retry of "${name}" after ${describeCause(cause)}`),
+      before: async () => {
+        const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#o.now();
+        if (waitFor > 0 && !(await this.#wait(waitFor, rateLimitOf(name)))) return 'interrupted';
+        return prepare && !(await prepare()) ? 'stop' : 'go';
+      },
+      attempt: async (made, retries) => {
+        const phase = await this.#run(name, hooks, false);
+        const result = phase.requests.find((r) => r.name === name);
+        const cause = causeOf(result);
+        // An attempt that will be sent again is left out of the reports; the summary names it instead.
+        this.#keep(phase, mayRetry(plan, cause, made) ? phase.requests : [], retries);
+        lastPhase = phase;
+        return { result, cause };
+      },
+    };
+    let lastPhase: PhaseResult | undefined;
+    const outcome = await withRetries(plan);
+    const status = outcome.result?.status;
+    switch (outcome.kind) {
+      case 'answered':
+        return lastPhase!.assertions.failed === 0 && !lastPhase!.broken;
+      case 'adopted':
+        this.#phase(folder).requests.push(report(name, status, [], outcome.retries));
+        return true;
+      case 'unknown':
+        this.#phase(folder).requests.push(
+          report(name, status, [`${describeCause(outcome.cause)}, and the org cannot tell whether the request took effect; not sent again, so nothing is done twice`], outcome.retries),
+        );
+        break;
+      case 'interrupted':
+        // Ctrl-C during a wait: the request is not sent, and the report says so.
+        this.#phase(folder).requests.push(report(name, status, ['interrupted (Ctrl-C) while waiting; not sent'], outcome.retries));
+        break;
+      case 'gave-up':
+      case 'stopped':
+        break;
     }
     this.#fail(folder);
     return false;
@@ -225,13 +225,6 @@ export class StepRunner {
   /** A wait, announced when long, and cut short by Ctrl-C while the run is interruptible: false when cut. */
   #wait(ms: number, what: string): Promise<boolean> {
     return waitVisibly(ms, what, { sleep: this.#o.sleep, signal: this.interruptible ? this.#o.signal : undefined, log: this.#o.log });
-  }
-
-  /** Ctrl-C during a wait: the request is not sent, and the report says so. */
-  #interrupted(folder: FolderName, name: RequestName, last: RequestResult | undefined, retries: string[]): false {
-    this.#phase(folder).requests.push({ name, status: last?.status, passed: 0, failed: 1, failures: ['interrupted (Ctrl-C) while waiting; not sent'], retries });
-    this.#fail(folder);
-    return false;
   }
 
   async #run(target: string | string[], hooks: PhaseHooks | undefined, bail: boolean): Promise<PhaseResult> {
@@ -256,7 +249,7 @@ export class StepRunner {
   }
 
   /** Records a run's requests in the phase report and keeps its summary for the reports, minus `drop`. */
-  #keep(phase: PhaseResult, drop: RequestResult[], retries: string[] = []): void {
+  #keep(phase: PhaseResult, drop: RequestResult[], retries: readonly RetryCause[] = []): void {
     const touched = new Set<PhaseReport>();
     for (const r of phase.requests) {
       if (drop.includes(r)) continue;
@@ -269,7 +262,8 @@ export class StepRunner {
         passed: r.assertions.filter((a) => a.passed && !a.skipped).length,
         failed: failures.length,
         failures: failures.map((a) => this.#o.redactor.redact(`${a.name}: ${a.message ?? 'failed'}`)),
-        retries: [...retries],
+        retries: retries.map(describeCause),
+        causes: [...retries],
       });
       if (failures.length > 0) report.passed = false;
     }

@@ -272,7 +272,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
               undefined,
               eventsPolicy(delivered + size),
               undefined,
-              undefined,
               // After any rate-limit wait: renew a token that is about to expire, then send this batch.
               async () => {
                 if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) return false;
@@ -331,7 +330,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     result.rateLimitedCalls = run.phases
       .flatMap((p) => p.requests)
       .filter((r) => r.name === REQUESTS.sendRiskEvents)
-      .reduce((n, r) => n + r.retries.filter((x) => x === 'HTTP 429').length, 0);
+      .reduce((n, r) => n + r.causes.filter((c) => c.kind === 'rate-limited').length, 0);
     result.reports = await writeRunReports(run);
     if (aborted()) result.exitCode = EXIT_CODES.interrupted;
     else if (run.broken) result.exitCode = EXIT_CODES.runBroken;
