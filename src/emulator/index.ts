@@ -55,6 +55,11 @@ export interface EmulatorOptions {
   ssfFetch?: Partial<FetchLimits>;
   /** Sign-in emails of users besides the super admin (`admin@example.com`), whom a SET may name. */
   users?: string[];
+  /**
+   * Told of every unexpected error in the reply path (answered as Okta's 500 E0000009). Default: one line on
+   * stderr with the request id and the error's message (never a request's headers or body).
+   */
+  onError?: (error: unknown, requestId: string) => void;
 }
 
 export interface ListenOptions {
@@ -180,17 +185,47 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     return { reply, requestId: request.requestId, drop: fault === 'drop' };
   }
 
+  const onError =
+    options.onError ??
+    ((error: unknown, id: string) => {
+      process.stderr.write(`okta emulator: unexpected error answering request ${id}: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
+
+  /**
+   * Anything that throws while answering (serialising, writing, the handler's continuation) becomes Okta's
+   * 500 E0000009 with a request id when nothing was sent yet, or a closed connection when it was; the
+   * process keeps serving either way.
+   */
+  function failed(req: IncomingMessage, res: ServerResponse, error: unknown, id: string): void {
+    try {
+      onError(error, id);
+    } catch {
+      // A failing logger must not end the process either.
+    }
+    try {
+      if (res.headersSent) return void req.socket.destroy();
+      const reply = errorReply(new Error('unexpected'));
+      reply.headers = { ...reply.headers, 'x-okta-request-id': id };
+      sendReply(res, reply, req.method === 'HEAD');
+    } catch {
+      req.socket.destroy();
+    }
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
     dispatch(req).then(
-      ({ reply, requestId, drop }) => {
-        // The org acted; the answer is lost on the way back.
-        if (drop) return void req.socket.destroy();
-        reply.headers = { ...reply.headers, 'x-okta-request-id': requestId ?? '' };
-        sendReply(res, reply, req.method === 'HEAD');
+      ({ reply, requestId: id, drop }) => {
+        const shownId = id ?? requestId();
+        try {
+          // The org acted; the answer is lost on the way back.
+          if (drop) return void req.socket.destroy();
+          reply.headers = { ...reply.headers, 'x-okta-request-id': shownId };
+          sendReply(res, reply, req.method === 'HEAD');
+        } catch (error) {
+          failed(req, res, error, shownId);
+        }
       },
-      () => {
-        if (!res.headersSent) sendReply(res, errorReply(new Error('unexpected')));
-      },
+      (error: unknown) => failed(req, res, error, requestId()),
     );
   }
 
