@@ -9,6 +9,7 @@ import { EXIT_CODES, HarnessError, type ExitCode } from '../../src/errors.ts';
 import type { PlainExecution } from '../../src/report/report-view.ts';
 import type { ReportRun } from '../../src/run/reports.ts';
 import type { RetryRecord } from '../../src/run/retries.ts';
+import type { RetryCause } from '../../src/run/retry.ts';
 import type { PhaseReport, RequestReport } from '../../src/run/step-runner.ts';
 import type { VerifyResult } from '../../src/run/verify.ts';
 import { FOLDER_REQUESTS, FOLDERS, type FolderName } from '../../src/collection/collection.ts';
@@ -70,6 +71,7 @@ function requestReport(call: Call): RequestReport {
     failed: failed.length,
     failures: failed.map(([name, message]) => `${name}: ${message}`),
     retries: call.retries ?? [],
+    causes: (call.retries ?? []).map(causeFrom),
   };
 }
 
@@ -122,7 +124,15 @@ export function phasesOf(calls: Call[], broken: Partial<Record<FolderName, strin
 }
 
 export function retriesOf(calls: Call[]): RetryRecord[] {
-  return calls.filter((c) => c.retries?.length).map((c) => ({ call: c.name, source: 'collection' as const, reasons: [...c.retries!] }));
+  return calls.filter((c) => c.retries?.length).map((c) => ({ call: c.name, source: 'collection' as const, reasons: [...c.retries!], causes: c.retries!.map(causeFrom) }));
+}
+
+/** The tagged cause a fixture's retry words stand for (`HTTP 429`, `HTTP 503`, or words for a lost answer). */
+function causeFrom(reason: string): RetryCause {
+  if (reason === 'HTTP 429') return { kind: 'rate-limited' };
+  const status = /^HTTP (5\d\d)$/.exec(reason);
+  if (status) return { kind: 'server-error', status: Number(status[1]) };
+  return { kind: 'no-answer', detail: reason };
 }
 
 export const CALLS = {
