@@ -60,6 +60,11 @@ export interface EmulatorOptions {
    * stderr with the request id and the error's message (never a request's headers or body).
    */
   onError?: (error: unknown, requestId: string) => void;
+  /**
+   * Serve the retired Risk Providers and Risk Events APIs. Default true. `false` is a current org (Okta's spec
+   * dropped them in 2025.10.0): `/api/v1/risk/*` are unknown paths (404), only the SSF receiver is left.
+   */
+  riskApis?: boolean;
 }
 
 export interface ListenOptions {
@@ -139,8 +144,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...clientsRoutes,
     ...appsRoutes,
     ...tokenRoutes,
-    ...riskProvidersRoutes,
-    ...riskEventsRoutes,
+    ...(options.riskApis === false ? [] : [...riskProvidersRoutes, ...riskEventsRoutes]),
     ...securityEventsProvidersRoutes,
     ...securityEventsRoutes,
     ...systemLogRoutes,

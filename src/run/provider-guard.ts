@@ -6,6 +6,7 @@
 import type { VerifySettings } from '../config/settings.ts';
 import { HarnessError } from '../errors.ts';
 import { MAX_RISK_PROVIDERS } from '../okta/risk-providers.ts';
+import { describeOktaError } from '../org/okta-error.ts';
 import type { OrgClient } from '../org/org-client.ts';
 
 /** Okta's maximum of risk providers per org (the shared contract). */
@@ -35,6 +36,7 @@ export async function chooseProvider(org: OrgClient, settings: Pick<VerifySettin
   const response = await org.request<Provider[]>('GET', '/api/v1/risk/providers');
   // A refused token is the collection's to report (its assertions fail, exit code 1); anything else is a broken org.
   if (response.status === 401 || response.status === 403) return { kind: 'unknown' };
+  if (response.status === 404) throw riskApisNotServed(org.orgUrl, describeOktaError(response.body));
   if (response.status !== 200 || !Array.isArray(response.body)) {
     throw new HarnessError('ERR_RUN_BROKEN', `The org answered HTTP ${response.status} when asked for its risk providers; nothing was created.`, {
       fix: 'check that the org serves the Risk Providers API (deprecated by Okta at the end of 2024; it may need Okta support to enable), then run verify again.',
@@ -108,6 +110,21 @@ async function runHolding(org: OrgClient, provider: Provider): Promise<{ name: s
   if (response.status !== 200 || typeof client?.client_name !== 'string' || client.client_name.toLowerCase() !== provider.name.toLowerCase()) return undefined;
   const issued = typeof client.client_id_issued_at === 'number' ? new Date(client.client_id_issued_at * 1000).toISOString().replace(/\.000Z$/, 'Z') : 'at an unknown time';
   return { name: client.client_name, registered: issued, kid: client.jwks?.keys?.[0]?.kid ?? undefined };
+}
+
+/**
+ * Okta retired the Risk APIs (deprecated 2024-12-31, gone from the spec since 2025.10.0): a current org answers
+ * 404 for them (E0000007, or an unknown path). Its successor is the SSF receiver, which the embedded emulator serves.
+ */
+export function riskApisNotServed(orgUrl: string, cause: string | undefined): HarnessError {
+  return new HarnessError(
+    'ERR_RISK_API_NOT_SERVED',
+    `The org at ${orgUrl} does not serve the Risk Providers API: GET /api/v1/risk/providers answered HTTP 404${cause ? ` (${cause})` : ''}. Okta retired the Risk APIs (deprecated at the end of 2024, gone from its API since release 2025.10.0); nothing was created.`,
+    {
+      setting: '--org-url',
+      fix: "this okta-risk verifies the Risk API flow only: run verify against the embedded emulator (leave --org-url unset) to keep testing it, and see the README's 'Orgs without the Risk APIs' for the successor, Okta's Shared Signals (SSF) receiver.",
+    },
+  );
 }
 
 function inUse(provider: Provider): HarnessError {

@@ -74,7 +74,7 @@ export function hintFor(result: VerifyResult): string | undefined {
   const admin = failed.name.startsWith('Admin:');
   if (admin && failed.status === 401) return 'the org refused the API token (401). Check --api-token / OKTA_CLIENT_TOKEN: a current token of that org, without "SSWS " or quotes.';
   if (admin && failed.status === 403) return "the API token's admin may not do this (403). Registering an app and granting okta.* scopes takes a super admin's token.";
-  if (admin && failed.status === 404 && failed.name.includes('Provider')) return 'the org does not serve the Risk Providers API (404). Okta deprecated it at the end of 2024; ask Okta support, or use the embedded emulator.';
+  if (admin && failed.status === 404 && failed.name.includes('Provider')) return 'the org does not serve the Risk Providers API (404). Okta retired it (deprecated at the end of 2024); its successor is the Shared Signals (SSF) receiver; use the embedded emulator to keep testing this flow.';
   if (failed.name === 'Partner: API to get the access token' && failed.status === 401) return "the org refused the client assertion (401). Check that this machine's clock is right: the assertion's iat and exp are checked to the second.";
   return undefined;
 }
