@@ -32,13 +32,18 @@ describe('the repository on its own', () => {
 
 describe('the example workflow', () => {
   const workflow = parse(readFileSync(join(ROOT, '.github/workflows/verify.yml'), 'utf8')) as {
-    jobs: { verify: { concurrency?: { group?: string; 'cancel-in-progress'?: boolean }; steps: Array<{ name?: string; if?: string; run?: string }> } };
+    jobs: { verify: { concurrency?: { group?: string; 'cancel-in-progress'?: boolean }; steps: Array<{ name?: string; if?: string; run?: string; env?: Record<string, string> }> } };
   };
 
   it('runs one job at a time per org, queueing rather than cancelling a run in progress', () => {
     const { concurrency } = workflow.jobs.verify;
     expect(concurrency?.group).to.equal('okta-risk-org-${{ vars.OKTA_CLIENT_ORGURL || github.repository }}');
     expect(concurrency?.['cancel-in-progress']).to.equal(false);
+  });
+
+  it("points the browser test at the runner's Google Chrome, since GitHub's Ubuntu images have no Debian chromium", () => {
+    const test = workflow.jobs.verify.steps.find((s) => s.run === 'npm test');
+    expect(test?.env?.CHROMIUM).to.equal('/usr/bin/google-chrome');
   });
 
   it('runs cleanup after a failure and after a cancellation', () => {
