@@ -13,6 +13,7 @@ import { recordEvent, type LogTarget } from './log-writer.ts';
 import type { Org } from './org.ts';
 import { isOktaScope } from './scopes.ts';
 import { ADMIN_USER, type AppRecord, type GrantRecord } from './store.ts';
+import { cutOffTokens } from './token-cutoff.ts';
 
 function findApp(org: Org, appId: string): AppRecord {
   const app = org.store.apps.get(appId);
@@ -77,6 +78,7 @@ function lifecycleRoute(to: 'ACTIVE' | 'INACTIVE'): Route {
       const app = findApp(org, req.params.appId!);
       if (app.status !== to) {
         app.status = to;
+        if (to === 'INACTIVE') cutOffTokens(org, app.id);
         app.lastUpdated = isoNow(org.clock);
         const legacyEventType = to === 'ACTIVE' ? 'app.generic.config.app_activated' : 'app.generic.config.app_deactivated';
         const displayMessage = to === 'ACTIVE' ? 'Activate application' : 'Deactivate application';

@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { OAuthError, OktaApiError } from './errors.ts';
 import type { EmulatorRequest } from './http.ts';
+import { issuedAfterCutoff } from './token-cutoff.ts';
 import type { Org } from './org.ts';
 
 export type Principal =
@@ -20,6 +21,7 @@ interface AccessTokenClaims {
   cid: string;
   scp: string[];
   jti: string;
+  iat: number;
   exp: number;
 }
 
@@ -44,7 +46,7 @@ async function verifyAccessToken(token: string, org: Org): Promise<AccessTokenCl
         issuer: org.orgUrl,
         audience: org.orgUrl,
         currentDate: new Date(org.clock.now()),
-        requiredClaims: ['cid', 'scp', 'jti', 'exp'],
+        requiredClaims: ['cid', 'scp', 'jti', 'iat', 'exp'],
       });
       claims = payload as unknown as AccessTokenClaims;
     } catch {
@@ -55,8 +57,9 @@ async function verifyAccessToken(token: string, org: Org): Promise<AccessTokenCl
   }
   if (claims.exp * 1000 <= org.clock.now()) throw new OktaApiError('E0000011');
   const app = org.store.apps.get(claims.cid);
-  // A token outlives neither its app's deletion nor its deactivation.
+  // A token outlives neither its app's deletion nor its deactivation, and reactivation does not revive it.
   if (!app || app.status !== 'ACTIVE') throw new OktaApiError('E0000011');
+  if (!issuedAfterCutoff(org, app.id, claims.iat, claims.jti)) throw new OktaApiError('E0000011');
   return claims;
 }
 

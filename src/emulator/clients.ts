@@ -41,6 +41,7 @@ export function appTarget(app: AppRecord): LogTarget {
 /** Removes an app and every grant it holds (deleting an app takes its grants with it). */
 export function removeApp(org: Org, appId: string): void {
   org.store.apps.delete(appId);
+  org.store.tokenCutoffs.delete(appId);
   for (const [id, grant] of org.store.grants) {
     if (grant.appId === appId) org.store.grants.delete(id);
   }

@@ -6,6 +6,7 @@ import type { RiskProviderAction } from '../okta/risk-providers.ts';
 import type { Clock } from './clock.ts';
 import { isoNow } from './clock.ts';
 import { oktaId } from './ids.ts';
+import type { TokenCutoff } from './token-cutoff.ts';
 
 /** A public JWK as the client registered it (Okta echoes `use: null` when it was not given). */
 export type StoredJwk = Record<string, unknown> & { kty: string; kid?: string | null };
@@ -121,6 +122,8 @@ export class OrgStore {
   readonly signals: ConsumedSignal[] = [];
   /** Client-assertion `jti`s seen, with the assertion's expiry (ms) so they can be forgotten afterwards. */
   readonly usedJtis = new Map<string, number>();
+  /** Per app, when its access tokens were last cut off by a deactivation (see token-cutoff.ts). */
+  readonly tokenCutoffs = new Map<string, TokenCutoff>();
   #logSeq = 0;
   readonly #clock: Clock;
 
@@ -140,6 +143,7 @@ export class OrgStore {
     this.logs.length = 0;
     this.signals.length = 0;
     this.usedJtis.clear();
+    this.tokenCutoffs.clear();
     this.#logSeq = 0;
     this.seed();
   }

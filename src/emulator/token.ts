@@ -22,6 +22,7 @@ import { accessTokenJti, errorId } from './ids.ts';
 import { recordEvent, type LogActor } from './log-writer.ts';
 import type { Org } from './org.ts';
 import type { AppRecord } from './store.ts';
+import { noteTokenIssued } from './token-cutoff.ts';
 
 /** The grant types this org AS serves: the `{0}` of Okta's grant-type errors and `grant_types_supported`. */
 export const SUPPORTED_GRANT_TYPES = ['client_credentials'] as const;
@@ -158,6 +159,7 @@ async function issueAccessToken(org: Org, app: AppRecord, scopes: string[]): Pro
   const token = await new SignJWT({ ver: 1, jti, iss: org.orgUrl, aud: org.orgUrl, sub: app.id, iat, exp, cid: app.id, scp: scopes })
     .setProtectedHeader({ kid: org.keys.publicJwk.kid, alg: 'RS256' })
     .sign(org.keys.privateKey);
+  noteTokenIssued(org, app.id, iat, jti);
   return { token, jti, exp };
 }
 

@@ -618,6 +618,65 @@ describe('org authorization server token endpoint', () => {
     }
   });
 
+  describe('deactivation ends the token for good (stricter than Okta documents)', () => {
+    const LOGS = '/api/v1/logs';
+    const deactivate = (id: string) => call(org, 'POST', `/api/v1/apps/${id}/lifecycle/deactivate`);
+    const activate = (id: string) => call(org, 'POST', `/api/v1/apps/${id}/lifecycle/activate`);
+    const useToken = (token: string) => call(org, 'GET', LOGS, { auth: `Bearer ${token}` });
+
+    /** The answer the emulator gives any invalid bearer token, minus the per-request errorId. */
+    async function invalidTokenAnswer(token: string): Promise<unknown> {
+      const res = await useToken(token);
+      const { errorId: _errorId, ...body } = res.body as Record<string, unknown>;
+      return { status: res.status, body, challenge: res.headers.get('www-authenticate') };
+    }
+
+    it('accepts the token before the app is deactivated', async () => {
+      const token = await fetchAccessToken(org, client, 'okta.logs.read');
+      expect((await useToken(token)).status).to.equal(200);
+    });
+
+    it('refuses a token issued before deactivation after the app is reactivated, exactly as an invalid token', async () => {
+      const token = await fetchAccessToken(org, client, 'okta.logs.read');
+      expect((await deactivate(client.clientId)).status).to.equal(200);
+      expect((await activate(client.clientId)).status).to.equal(200);
+      const answer = await invalidTokenAnswer(token);
+      expect(answer).to.deep.equal(await invalidTokenAnswer('not-a-token'));
+      expect(answer).to.deep.include({ status: 401, body: { errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorLink: 'E0000011', errorCauses: [] } });
+    });
+
+    it('refuses a token issued seconds before the deactivation after reactivation a minute later', async () => {
+      const token = await fetchAccessToken(org, client, 'okta.logs.read');
+      org.clock.set(START + 5_000);
+      await deactivate(client.clientId);
+      org.clock.set(START + 65_000);
+      await activate(client.clientId);
+      expect((await useToken(token)).status).to.equal(401);
+    });
+
+    it('accepts a token issued after reactivation within the deactivation second', async () => {
+      await deactivate(client.clientId);
+      await activate(client.clientId);
+      const token = await fetchAccessToken(org, client, 'okta.logs.read');
+      expect((await useToken(token)).status).to.equal(200);
+    });
+
+    it('accepts a token issued after reactivation a second later', async () => {
+      await deactivate(client.clientId);
+      org.clock.set(START + 1_000);
+      await activate(client.clientId);
+      const token = await fetchAccessToken(org, client, 'okta.logs.read');
+      expect((await useToken(token)).status).to.equal(200);
+    });
+
+    it('forgets the cutoff when the app is deleted, so memory stays one entry per app', async () => {
+      await deactivate(client.clientId);
+      expect(org.emulator.store.tokenCutoffs.has(client.clientId)).to.equal(true);
+      expect((await call(org, 'DELETE', `/api/v1/apps/${client.clientId}`)).status).to.equal(204);
+      expect(org.emulator.store.tokenCutoffs.has(client.clientId)).to.equal(false);
+    });
+  });
+
   describe('System Log', () => {
     it('records a granted token as app.oauth2.token.grant.access_token without the assertion or the token', async () => {
       const assertion = await mintAssertion(org, client);
