@@ -13,7 +13,7 @@
  */
 import { isIpAddress, IP_MESSAGE } from './ip.ts';
 import { fieldPath, isJsonObject, unknownFieldCauses, type Cause } from './issues.ts';
-import { DATE_TIME_MESSAGE, parseRfc3339 } from './time.ts';
+import { compareRfc3339Instants, DATE_TIME_MESSAGE, parseRfc3339Instant, type Rfc3339Instant } from './time.ts';
 
 export const RISK_EVENTS_PATH = '/api/v1/risk/events/ip';
 export const RISK_EVENTS_SCOPE = 'okta.riskEvents.manage';
@@ -94,16 +94,17 @@ export function riskEventSubjectCauses(subject: unknown, path: string): Cause[] 
 export function riskEventCauses(event: unknown, path: string): Cause[] {
   if (!isJsonObject(event)) return [{ field: path, message: M.event }];
   const causes = unknownFieldCauses(event, EVENT_FIELDS, path);
-  const instants: Partial<Record<'timestamp' | 'expiresAt', number>> = {};
+  const instants: Partial<Record<'timestamp' | 'expiresAt', Rfc3339Instant>> = {};
   for (const field of ['timestamp', 'expiresAt'] as const) {
     const value = event[field];
     if (value === undefined) continue;
-    const instant = typeof value === 'string' ? parseRfc3339(value) : undefined;
+    const instant = typeof value === 'string' ? parseRfc3339Instant(value) : undefined;
     if (instant === undefined) causes.push({ field: fieldPath(path, field), message: M.dateTime });
     else instants[field] = instant;
   }
   // An event that expires before (or as) it happens could never be in force; Okta documents no order, the stricter reading is taken.
-  if (instants.timestamp !== undefined && instants.expiresAt !== undefined && instants.expiresAt <= instants.timestamp) {
+  // Compared to the nanosecond, as Okta keeps 9 fraction digits.
+  if (instants.timestamp !== undefined && instants.expiresAt !== undefined && compareRfc3339Instants(instants.expiresAt, instants.timestamp) <= 0) {
     causes.push({ field: fieldPath(path, 'expiresAt'), message: M.expiresAtOrder });
   }
   const { subjects } = event;

@@ -19,8 +19,17 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
-/** The instant of an RFC 3339 date-time in milliseconds since the epoch, or undefined when `value` is not one. */
-export function parseRfc3339(value: string): number | undefined {
+/**
+ * An instant to the nanosecond: whole seconds since the epoch and the nanoseconds past them (0–999 999 999).
+ * Both are exact integers (years 0000–9999 stay far below 2^53 seconds), so two instants compare exactly.
+ */
+export interface Rfc3339Instant {
+  readonly seconds: number;
+  readonly nanos: number;
+}
+
+/** The instant of an RFC 3339 date-time to the nanosecond, or undefined when `value` is not one. */
+export function parseRfc3339Instant(value: string): Rfc3339Instant | undefined {
   const m = RFC3339.exec(value);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
@@ -36,7 +45,21 @@ export function parseRfc3339(value: string): number | undefined {
   // Date.UTC reads years 0–99 as 1900–1999; set the year afterwards so 0001 stays year 1.
   const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
   date.setUTCFullYear(year);
-  // Fractions finer than a millisecond are kept by Okta but cannot change the order of two instants here.
-  const millis = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
-  return date.getTime() + millis - offsetMinutes * 60_000;
+  // The fraction's digits, right-padded to 9, are its nanoseconds as an integer: no floating point, nothing dropped.
+  const nanos = m[7] ? Number(m[7].slice(1).padEnd(9, '0')) : 0;
+  return { seconds: date.getTime() / 1000 - offsetMinutes * 60, nanos };
+}
+
+/** Negative when `a` is before `b`, zero when they are the same instant, positive when `a` is after `b`. */
+export function compareRfc3339Instants(a: Rfc3339Instant, b: Rfc3339Instant): number {
+  return a.seconds - b.seconds || a.nanos - b.nanos;
+}
+
+/**
+ * The instant of an RFC 3339 date-time in whole milliseconds since the epoch (finer digits dropped), or
+ * undefined when `value` is not one. Never order two instants by this; use compareRfc3339Instants.
+ */
+export function parseRfc3339(value: string): number | undefined {
+  const instant = parseRfc3339Instant(value);
+  return instant && instant.seconds * 1000 + Math.floor(instant.nanos / 1_000_000);
 }

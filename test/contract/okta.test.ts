@@ -7,7 +7,7 @@ import { isIpAddress } from '../../src/okta/ip.ts';
 import { privateMembersOf, PUBLIC_JWK_MEMBERS } from '../../src/okta/jwk.ts';
 import { isRiskProviderAction, RISK_PROVIDER_ACTIONS } from '../../src/okta/risk-providers.ts';
 import { riskEventBatchCauses, riskEventCauses } from '../../src/okta/risk-events.ts';
-import { parseRfc3339 } from '../../src/okta/time.ts';
+import { compareRfc3339Instants, parseRfc3339, parseRfc3339Instant, type Rfc3339Instant } from '../../src/okta/time.ts';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
@@ -47,6 +47,40 @@ describe('the Okta contract (src/okta)', () => {
       for (const value of ['2016-12-31T23:59:60Z', '2021-01-20T24:00:00Z', '2021-01-20T00:00:00+24:00', '2021-01-20t00:00:00z', '2021-01-20 00:00:00Z']) {
         expect(parseRfc3339(value), value).to.equal(undefined);
       }
+    });
+  });
+
+  describe('ordering RFC 3339 instants to the nanosecond', () => {
+    const at = (value: string): Rfc3339Instant => {
+      const instant = parseRfc3339Instant(value);
+      if (instant === undefined) throw new Error(`not a date-time: ${value}`);
+      return instant;
+    };
+
+    it('puts an instant one nanosecond later after the earlier one', () => {
+      expect(compareRfc3339Instants(at('2021-01-20T00:00:00.000000001Z'), at('2021-01-20T00:00:00Z'))).to.be.above(0);
+    });
+
+    it('puts an instant one nanosecond earlier before the later one', () => {
+      expect(compareRfc3339Instants(at('2021-01-20T00:00:00.123456788Z'), at('2021-01-20T00:00:00.123456789Z'))).to.be.below(0);
+    });
+
+    it('finds the same instant equal whatever the fraction length and offset', () => {
+      expect(compareRfc3339Instants(at('2021-01-20T01:00:00.5+01:00'), at('2021-01-20T00:00:00.500000000Z'))).to.equal(0);
+    });
+
+    it('orders by seconds before fraction, so a longer fraction in an earlier second stays earlier', () => {
+      expect(compareRfc3339Instants(at('2021-01-19T23:59:59.999999999Z'), at('2021-01-20T00:00:00Z'))).to.be.below(0);
+    });
+
+    it('keeps all 9 fraction digits as whole nanoseconds', () => {
+      expect(at('2021-01-20T00:00:00.000000007Z')).to.deep.equal({ seconds: Date.UTC(2021, 0, 20) / 1000, nanos: 7 });
+      expect(at('2021-01-20T00:00:00.12Z').nanos).to.equal(120_000_000);
+    });
+
+    it('refuses what parseRfc3339 refuses', () => {
+      expect(parseRfc3339Instant('2021-01-20T00:00:00.1234567890Z')).to.equal(undefined);
+      expect(parseRfc3339Instant('2016-12-31T23:59:60Z')).to.equal(undefined);
     });
   });
 
