@@ -9,7 +9,7 @@
  *  2. `client_assertion_type` is exactly `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
  *     → client_assertion_type_invalid.
  *  3. Parse: three base64url parts, header and payload JSON objects, registered claims of their JWT types
- *     → client_assertion_invalid_jwt.
+ *     → client_assertion_invalid_jwt; a header with `b64` (RFC 7797) or `crit` → invalid_client.
  *  4. `alg` in RS256 RS384 RS512 ES256 ES384 ES512 → client_assertion_invalid_signature_algorithm.
  *  5. `iss` names a known client → client_assertion_invalid_issuer; `sub` = `iss` → client_assertion_invalid_subject;
  *     a `client_id` form parameter, when sent, = `iss` → invalid_client.
@@ -95,8 +95,12 @@ function decodeJsonObject(segment: string, name: string): Record<string, unknown
 /** Step 3: a JWS in compact form whose registered claims have their RFC 7519 types (`exp` is step 8's). */
 function parseAssertion(assertion: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const parts = assertion.split('.');
-  if (parts.length !== 3) throw fail('client_assertion_invalid_jwt', `${parts.length} dot-separated parts, not 3`);
   const header = decodeJsonObject(parts[0]!, 'header');
+  // JWS options Okta does not document (RFC 7797's unencoded payload, any critical extension) are refused
+  // before the parts are counted: an unencoded payload may itself hold dots.
+  if ('b64' in header) throw fail('invalid_client', `the header carries b64 ${JSON.stringify(header.b64)} (RFC 7797), which Okta does not document`);
+  if ('crit' in header) throw fail('invalid_client', `the header carries crit ${JSON.stringify(header.crit)}, which Okta does not document`);
+  if (parts.length !== 3) throw fail('client_assertion_invalid_jwt', `${parts.length} dot-separated parts, not 3`);
   const payload = decodeJsonObject(parts[1]!, 'payload');
   if (!BASE64URL.test(parts[2]!)) throw fail('client_assertion_invalid_jwt', 'the signature is not base64url');
   for (const claim of ['iat', 'nbf'] as const) {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createSign, KeyObject } from 'node:crypto';
 import { CompactSign, createLocalJWKSet, jwtVerify } from 'jose';
 import { authenticate } from '../../src/emulator/auth.ts';
 import { OktaApiError } from '../../src/emulator/errors.ts';
@@ -616,6 +617,48 @@ describe('org authorization server token endpoint', () => {
         expect((error as OktaApiError).status).to.equal(401);
       });
     }
+  });
+
+  describe('JWS options Okta does not document', () => {
+    /** Signs `header` and `payload` as a compact JWS with the client's RS256 key, whatever the header holds. */
+    function signRaw(header: Record<string, unknown>, payload: Record<string, unknown>, key: ClientKey): string {
+      const input = `${b64(header)}.${b64(payload)}`;
+      const signature = createSign('RSA-SHA256').update(input).sign(KeyObject.from(key.privateKey));
+      return `${input}.${signature.toString('base64url')}`;
+    }
+
+    function claims(): Record<string, unknown> {
+      const iat = Math.floor(START / 1000);
+      return { iss: client.clientId, sub: client.clientId, aud: tokenUrl(org), iat, exp: iat + 300, jti: `jti-${iat}-${Math.random()}` };
+    }
+
+    it('accepts a plain RS256 assertion signed the same way', async () => {
+      const res = await post(clientCredentialsForm(signRaw({ alg: 'RS256', kid: rsa[0]!.kid }, claims(), rsa[0]!), SCOPE));
+      expect(res.status).to.equal(200);
+    });
+
+    it('refuses an RFC 7797 unencoded-payload assertion (b64: false) with invalid_client', async () => {
+      // RFC 7797 §3: the signing input is the encoded header, a dot and the payload octets as they are.
+      const input = `${b64({ alg: 'RS256', kid: rsa[0]!.kid, b64: false, crit: ['b64'] })}.${JSON.stringify(claims())}`;
+      const signature = createSign('RSA-SHA256').update(input).sign(KeyObject.from(rsa[0]!.privateKey));
+      const assertion = `${input}.${signature.toString('base64url')}`;
+      expectError(await post(clientCredentialsForm(assertion, SCOPE)), 401, 'invalid_client', INVALID_CLIENT);
+    });
+
+    it('refuses an assertion whose header carries b64: true with invalid_client', async () => {
+      const assertion = signRaw({ alg: 'RS256', kid: rsa[0]!.kid, b64: true }, claims(), rsa[0]!);
+      expectError(await post(clientCredentialsForm(assertion, SCOPE)), 401, 'invalid_client', INVALID_CLIENT);
+    });
+
+    it('refuses an assertion with an unknown crit header with invalid_client', async () => {
+      const assertion = signRaw({ alg: 'RS256', kid: rsa[0]!.kid, crit: ['http://example.com/x'], 'http://example.com/x': 1 }, claims(), rsa[0]!);
+      expectError(await post(clientCredentialsForm(assertion, SCOPE)), 401, 'invalid_client', INVALID_CLIENT);
+    });
+
+    it('refuses an assertion with an empty crit header with invalid_client', async () => {
+      const assertion = signRaw({ alg: 'RS256', kid: rsa[0]!.kid, crit: [] }, claims(), rsa[0]!);
+      expectError(await post(clientCredentialsForm(assertion, SCOPE)), 401, 'invalid_client', INVALID_CLIENT);
+    });
   });
 
   describe('deactivation ends the token for good (stricter than Okta documents)', () => {
