@@ -55,7 +55,7 @@ export function appBody(org: Org, app: AppRecord): Record<string, unknown> {
         consent_method: 'REQUIRED',
         issuer_mode: 'ORG_URL',
         wildcard_redirect: 'DISABLED',
-        dpop_bound_access_tokens: false,
+        dpop_bound_access_tokens: app.metadata.dpop_bound_access_tokens === true,
       },
     },
     _links: {

@@ -8,6 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { jwtVerify } from 'jose';
+import { checkResourceProof, dpopChallenge } from './dpop.ts';
 import { OAuthError, OktaApiError } from './errors.ts';
 import type { EmulatorRequest } from './http.ts';
 import { issuedAfterCutoff } from './token-cutoff.ts';
@@ -23,6 +24,8 @@ interface AccessTokenClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** Present on a DPoP-bound token: the thumbprint of the key it is bound to. */
+  cnf?: { jkt?: unknown };
 }
 
 /** Verified access tokens, so a busy events sender is not re-verified on every call; expiry is still checked. */
@@ -80,17 +83,28 @@ export async function authenticate(req: EmulatorRequest, org: Org, scope: string
   if (scheme.toLowerCase() === 'bearer') {
     if (!credential) throw new OktaApiError('E0000011');
     const claims = await verifyAccessToken(credential, org);
+    if (claims.cnf !== undefined) throw dpopChallenge(req, org, scope, 'dpop_authentication_scheme_required', 'a DPoP-bound token sent as Bearer');
     if (!claims.scp.includes(scope)) throw insufficientScope(req, org, scope);
+    return { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti };
+  }
+  if (scheme.toLowerCase() === 'dpop') {
+    if (!credential) throw new OktaApiError('E0000011');
+    const claims = await verifyAccessToken(credential, org);
+    const jkt = claims.cnf?.jkt;
+    if (typeof jkt !== 'string') throw dpopChallenge(req, org, scope, 'access_token_not_dpop_bound', 'a Bearer token sent as DPoP');
+    await checkResourceProof(req, org, scope, credential, jkt);
+    if (!claims.scp.includes(scope)) throw insufficientScope(req, org, scope, 'DPoP');
     return { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti };
   }
   throw new OktaApiError('E0000005');
 }
 
 /** Okta's 403 for a token without the scope: the reason is in `WWW-Authenticate`, the body is empty. */
-export function insufficientScope(req: EmulatorRequest, org: Org, scope: string): OAuthError {
+export function insufficientScope(req: EmulatorRequest, org: Org, scope: string, scheme: 'Bearer' | 'DPoP' = 'Bearer'): OAuthError {
   const description = 'The access token provided does not contain the required scopes.';
+  const algs = scheme === 'DPoP' ? 'algs="RS256 RS384 RS512 ES256 ES384 ES512", ' : '';
   const challenge =
-    `Bearer authorization_uri="${org.orgUrl}/oauth2/v1/authorize", realm="${org.orgUrl}", scope="${scope}", ` +
+    `${scheme} ${algs}authorization_uri="${org.orgUrl}/oauth2/v1/authorize", realm="${org.orgUrl}", scope="${scope}", ` +
     `error="insufficient_scope", error_description="${description}", resource="${req.path}"`;
   return new OAuthError('access_token_insufficient_scopes', { headers: { 'www-authenticate': challenge }, bodyless: true, detail: `needs ${scope}` });
 }

@@ -124,6 +124,8 @@ export class OrgStore {
   readonly usedJtis = new Map<string, number>();
   /** Per app, when its access tokens were last cut off by a deactivation (see token-cutoff.ts). */
   readonly tokenCutoffs = new Map<string, TokenCutoff>();
+  /** DPoP proof `jti`s seen, per key thumbprint, with when they may be forgotten (ms). */
+  readonly dpopJtis = new Map<string, number>();
   #logSeq = 0;
   readonly #clock: Clock;
 
@@ -144,6 +146,7 @@ export class OrgStore {
     this.signals.length = 0;
     this.usedJtis.clear();
     this.tokenCutoffs.clear();
+    this.dpopJtis.clear();
     this.#logSeq = 0;
     this.seed();
   }

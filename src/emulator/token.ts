@@ -16,6 +16,7 @@ import {
   type AssertionContext,
 } from './client-assertion.ts';
 import { epochSeconds } from './clock.ts';
+import { checkTokenRequestProof, rememberProof, type ProofMarker } from './dpop.ts';
 import { OAuthError } from './errors.ts';
 import { mediaType, type EmulatorRequest, type Reply, type Route } from './http.ts';
 import { accessTokenJti, errorId } from './ids.ts';
@@ -23,6 +24,7 @@ import { recordEvent, type LogActor } from './log-writer.ts';
 import type { Org } from './org.ts';
 import type { AppRecord } from './store.ts';
 import { noteTokenIssued } from './token-cutoff.ts';
+import { DPOP_ALGORITHMS } from '../okta/dpop.ts';
 
 /** The grant types this org AS serves: the `{0}` of Okta's grant-type errors and `grant_types_supported`. */
 export const SUPPORTED_GRANT_TYPES = ['client_credentials'] as const;
@@ -152,11 +154,12 @@ function clientActor(app: AppRecord | undefined): LogActor {
   return { id: app.id, type: 'PublicClientApp', alternateId: name, displayName: name, detailEntry: null };
 }
 
-async function issueAccessToken(org: Org, app: AppRecord, scopes: string[]): Promise<{ token: string; jti: string; exp: number }> {
+async function issueAccessToken(org: Org, app: AppRecord, scopes: string[], jkt: string | undefined): Promise<{ token: string; jti: string; exp: number }> {
   const iat = epochSeconds(org.clock);
   const exp = iat + ACCESS_TOKEN_LIFETIME_SECONDS;
   const jti = accessTokenJti();
-  const token = await new SignJWT({ ver: 1, jti, iss: org.orgUrl, aud: org.orgUrl, sub: app.id, iat, exp, cid: app.id, scp: scopes })
+  const cnf = jkt === undefined ? {} : { cnf: { jkt } };
+  const token = await new SignJWT({ ver: 1, jti, iss: org.orgUrl, aud: org.orgUrl, sub: app.id, iat, exp, cid: app.id, scp: scopes, ...cnf })
     .setProtectedHeader({ kid: org.keys.publicJwk.kid, alg: 'RS256' })
     .sign(org.keys.privateKey);
   noteTokenIssued(org, app.id, iat, jti);
@@ -175,12 +178,17 @@ async function tokenHandler(req: EmulatorRequest, org: Org): Promise<Reply> {
       context,
     );
     const scopes = grantedScopes(org, app, form.get('scope'));
-    // The emulator cannot bind tokens to a DPoP key; a Bearer token for a DPoP-bound client would loosen it.
+    // A DPoP-bound client's proof (dpop.ts); a client that is not bound gets a Bearer token, proof or not (*obs*).
+    let dpop: { jkt: string; marker: ProofMarker } | undefined;
     if (app.metadata.dpop_bound_access_tokens === true) {
-      throw new OAuthError('invalid_dpop_proof_missing_header', { detail: `client ${app.id} requires DPoP, which the emulator does not implement` });
+      // The nonce challenge spends the assertion: the client mints a new one for the retry, as Okta's blog does.
+      dpop = await checkTokenRequestProof(req, org, () => rememberJti(org, jti));
+      // The proof check awaited, so the assertion's single use is checked again before it is recorded.
+      if (jti && org.store.usedJtis.has(jti.key)) throw new OAuthError('client_assertion_already_used', { detail: 'replayed during the DPoP check' });
+      rememberProof(org, dpop.marker);
     }
     rememberJti(org, jti);
-    const issued = await issueAccessToken(org, app, scopes);
+    const issued = await issueAccessToken(org, app, scopes, dpop?.jkt);
     recordEvent(org, req, {
       eventType: 'app.oauth2.token.grant.access_token',
       displayMessage: 'OIDC access token is granted',
@@ -194,12 +202,18 @@ async function tokenHandler(req: EmulatorRequest, org: Org): Promise<Reply> {
           detailEntry: { expires: new Date(issued.exp * 1000).toISOString(), subject: app.id },
         },
       ],
-      debugData: { grantType: 'client_credentials', requestedScopes: scopes.join(' '), grantedScopes: scopes.join(' '), clientAuthType: 'private_key_jwt' },
+      debugData: {
+        grantType: 'client_credentials',
+        requestedScopes: scopes.join(' '),
+        grantedScopes: scopes.join(' '),
+        clientAuthType: 'private_key_jwt',
+        ...(dpop ? { dpopKeyThumbprint: dpop.jkt } : {}),
+      },
     });
     return {
       status: 200,
       headers: NO_STORE,
-      body: { token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, access_token: issued.token, scope: scopes.join(' ') },
+      body: { token_type: dpop ? 'DPoP' : 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, access_token: issued.token, scope: scopes.join(' ') },
     };
   } catch (error) {
     if (error instanceof OAuthError) {
@@ -208,7 +222,8 @@ async function tokenHandler(req: EmulatorRequest, org: Org): Promise<Reply> {
         displayMessage: 'OIDC token request',
         severity: 'WARN',
         actor: clientActor(context.app),
-        outcome: { result: 'FAILURE', reason: error.description },
+        // Okta logs the nonce challenge as CHALLENGE since 2025.04.0 (OKTA-902314).
+        outcome: { result: error.internalCode === 'use_dpop_nonce' ? 'CHALLENGE' : 'FAILURE', reason: error.description },
         debugData: {
           grantType: clip(form?.get('grant_type') ?? ''),
           requestedScopes: clip(form?.get('scope') ?? ''),
@@ -237,6 +252,7 @@ function metadata(org: Org): Record<string, unknown> {
     scopes_supported: [...OKTA_SCOPES],
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     claims_supported: ['ver', 'jti', 'iss', 'aud', 'iat', 'exp', 'cid', 'scp', 'sub'],
   };
 }
