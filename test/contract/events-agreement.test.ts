@@ -6,15 +6,14 @@
  *
  * Deterministic: a fixed seed (EVENTS_AGREEMENT_SEED and EVENTS_AGREEMENT_RUNS explore further).
  */
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { HarnessError } from '../../src/errors.ts';
 import { batchRiskEvents, checkRiskEvents, riskEventsCauses } from '../../src/events/risk-events.ts';
 import type { Cause } from '../../src/okta/issues.ts';
-import { MAX_EVENTS_PER_CALL, RISK_EVENTS_PATH, RISK_EVENTS_SCOPE } from '../../src/okta/risk-events.ts';
+import { MAX_EVENTS_PER_CALL } from '../../src/okta/risk-events.ts';
 import { validateRecord } from '../../src/send/validate-signal.ts';
-import { call, orgAccessToken, putServiceApp, startOrg, type TestOrg } from '../helpers/emulator.ts';
+import { startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSchema } from '../helpers/openapi.ts';
 
 const SEED = Number(process.env.EVENTS_AGREEMENT_SEED ?? 20261204);
@@ -205,19 +204,15 @@ function expectedCallCauses(causes: Cause[], k: number): string[] {
 describe('the events contract: harness and emulator agree', function () {
   this.timeout(300_000);
   let org: TestOrg;
-  let auth: string;
+  let postEvents: (body: unknown) => Promise<CallResult>;
 
   before(async () => {
-    org = await startOrg({ eventsRateLimit: 1_000_000 });
-    const app = putServiceApp(org, `0oa${randomBytes(8).toString('hex').slice(0, 17)}`);
-    const [provider] = org.emulator.store.providers.values();
-    org.emulator.store.providers.set(provider!.id, { ...provider!, clientId: app.id, action: 'log_only' });
-    auth = `Bearer ${await orgAccessToken(org, app.id, [RISK_EVENTS_SCOPE])}`;
+    ({ org, postEvents } = await startRiskEventsOrg());
   });
   after(() => org.close());
 
   async function emulatorCall(body: unknown): Promise<{ status: number; causes: string[] }> {
-    const res = await call(org, 'POST', RISK_EVENTS_PATH, { auth, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await postEvents(body);
     if (res.status === 202) return { status: 202, causes: [] };
     expect(res.status, res.text).to.equal(400);
     expect(res.body.errorCode).to.equal('E0000001');

@@ -3,12 +3,10 @@
  * `verify --events` refuses the broken event with exit-2's ERR_EVENTS_INVALID and the exact text, and the
  * emulator answers the same event with 400 E0000001 and the same cause; each fixed event is accepted by both.
  */
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { HarnessError } from '../../src/errors.ts';
 import { checkRiskEvents } from '../../src/events/risk-events.ts';
-import { RISK_EVENTS_PATH, RISK_EVENTS_SCOPE } from '../../src/okta/risk-events.ts';
-import { call, orgAccessToken, putServiceApp, startOrg, type TestOrg } from '../helpers/emulator.ts';
+import { startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 
 const ok = { ip: '1.1.1.1', riskLevel: 'HIGH' };
 const DATE_TIME = 'must be an ISO 8601 date-time such as 2021-01-20T00:00:00.001Z';
@@ -73,20 +71,13 @@ function harnessRefusal(events: unknown[]): HarnessError {
 describe('the risk events rules, rule by rule, on both sides', function () {
   this.timeout(60_000);
   let org: TestOrg;
-  let auth: string;
+  let postEvents: (body: unknown) => Promise<CallResult>;
 
   before(async () => {
-    org = await startOrg({ eventsRateLimit: 1_000_000 });
-    const app = putServiceApp(org, `0oa${randomBytes(8).toString('hex').slice(0, 17)}`);
-    const [provider] = org.emulator.store.providers.values();
-    org.emulator.store.providers.set(provider!.id, { ...provider!, clientId: app.id, action: 'log_only' });
-    auth = `Bearer ${await orgAccessToken(org, app.id, [RISK_EVENTS_SCOPE])}`;
+    ({ org, postEvents } = await startRiskEventsOrg());
   });
   after(() => org.close());
 
-  function post(events: unknown[]) {
-    return call(org, 'POST', RISK_EVENTS_PATH, { auth, body: JSON.stringify(events), headers: { 'content-type': 'application/json' } });
-  }
 
   for (const rule of RULES) {
     describe(rule.name, () => {
@@ -97,7 +88,7 @@ describe('the risk events rules, rule by rule, on both sides', function () {
       });
 
       it('the emulator answers the broken event with 400 E0000001 and the same cause', async () => {
-        const res = await post([rule.broken]);
+        const res = await postEvents([rule.broken]);
         expect(res.status).to.equal(400);
         expect(res.body).to.include({ errorCode: 'E0000001', errorSummary: `Api validation failed: ${rule.field}` });
         expect(res.body.errorCauses).to.deep.equal([{ errorSummary: `${rule.field}: ${rule.message}` }]);
@@ -108,7 +99,7 @@ describe('the risk events rules, rule by rule, on both sides', function () {
       });
 
       it('the emulator accepts the fixed event with 202', async () => {
-        expect((await post([rule.fixed])).status).to.equal(202);
+        expect((await postEvents([rule.fixed])).status).to.equal(202);
       });
     });
   }

@@ -2,8 +2,10 @@
  * Test helpers for the emulator tier: an org on port 0 with a manual clock, and a tiny HTTP client that
  * speaks SSWS or Bearer. Tests reach only loopback.
  */
+import { randomBytes } from 'node:crypto';
 import { buildEmulator, ManualClock, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import type { AppRecord, ClientMetadata } from '../../src/emulator/store.ts';
+import { RISK_EVENTS_PATH, RISK_EVENTS_SCOPE } from '../../src/okta/risk-events.ts';
 
 export interface TestOrg {
   emulator: Emulator;
@@ -143,4 +145,19 @@ export function putServiceApp(org: TestOrg, id: string, metadata: Partial<Client
   };
   org.emulator.store.apps.set(id, app);
   return app;
+}
+
+/**
+ * An org whose default provider is linked, in `log_only`, to a fresh service app holding a risk-events token,
+ * with the events rate limit out of the way; `postEvents` sends a JSON body to the events route as that app.
+ */
+export async function startRiskEventsOrg(): Promise<{ org: TestOrg; postEvents(body: unknown): Promise<CallResult> }> {
+  const org = await startOrg({ eventsRateLimit: 1_000_000 });
+  const app = putServiceApp(org, `0oa${randomBytes(8).toString('hex').slice(0, 17)}`);
+  const [provider] = org.emulator.store.providers.values();
+  org.emulator.store.providers.set(provider!.id, { ...provider!, clientId: app.id, action: 'log_only' });
+  const auth = `Bearer ${await orgAccessToken(org, app.id, [RISK_EVENTS_SCOPE])}`;
+  const postEvents = (body: unknown) =>
+    call(org, 'POST', RISK_EVENTS_PATH, { auth, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { org, postEvents };
 }
