@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import { checkResourceProof, dpopChallenge } from './dpop.ts';
+import { CHALLENGE_ALGS, checkResourceProof, dpopChallenge } from './dpop.ts';
 import { OAuthError, OktaApiError } from './errors.ts';
 import type { EmulatorRequest } from './http.ts';
 import { issuedAfterCutoff } from './token-cutoff.ts';
@@ -102,7 +102,7 @@ export async function authenticate(req: EmulatorRequest, org: Org, scope: string
 /** Okta's 403 for a token without the scope: the reason is in `WWW-Authenticate`, the body is empty. */
 export function insufficientScope(req: EmulatorRequest, org: Org, scope: string, scheme: 'Bearer' | 'DPoP' = 'Bearer'): OAuthError {
   const description = 'The access token provided does not contain the required scopes.';
-  const algs = scheme === 'DPoP' ? 'algs="RS256 RS384 RS512 ES256 ES384 ES512", ' : '';
+  const algs = scheme === 'DPoP' ? `algs="${CHALLENGE_ALGS}", ` : '';
   const challenge =
     `${scheme} ${algs}authorization_uri="${org.orgUrl}/oauth2/v1/authorize", realm="${org.orgUrl}", scope="${scope}", ` +
     `error="insufficient_scope", error_description="${description}", resource="${req.path}"`;

@@ -29,7 +29,7 @@ import type { EmulatorRequest } from './http.ts';
 import type { Org } from './org.ts';
 
 /** The `algs` of Okta's DPoP challenge, in the order Okta sends them. */
-const CHALLENGE_ALGS = 'RS256 RS384 RS512 ES256 ES384 ES512';
+export const CHALLENGE_ALGS = 'RS256 RS384 RS512 ES256 ES384 ES512';
 
 /** A checked proof's single-use marker: record it with `rememberProof` in the same tick as the check. */
 export interface ProofMarker {
