@@ -4,9 +4,10 @@
  * emulator answers the same event with 400 E0000001 and the same cause; each fixed event is accepted by both.
  */
 import { expect } from 'chai';
-import { HarnessError } from '../../src/errors.ts';
+import type { HarnessError } from '../../src/errors.ts';
 import { checkRiskEvents } from '../../src/events/risk-events.ts';
 import { startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { harnessErrorOf } from '../helpers/errors.ts';
 
 const ok = { ip: '1.1.1.1', riskLevel: 'HIGH' };
 const DATE_TIME = 'must be an ISO 8601 date-time such as 2021-01-20T00:00:00.001Z';
@@ -58,15 +59,7 @@ const RULES: Rule[] = [
   },
 ];
 
-function harnessRefusal(events: unknown[]): HarnessError {
-  try {
-    checkRiskEvents(events);
-  } catch (error) {
-    expect(error).to.be.instanceOf(HarnessError);
-    return error as HarnessError;
-  }
-  throw new Error('expected the events to be refused');
-}
+const harnessRefusal = (events: unknown[]): HarnessError => harnessErrorOf(() => checkRiskEvents(events));
 
 describe('the risk events rules, rule by rule, on both sides', function () {
   this.timeout(60_000);

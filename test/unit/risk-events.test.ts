@@ -1,19 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { HarnessError } from '../../src/errors.ts';
+import type { HarnessError } from '../../src/errors.ts';
 import { batchRiskEvents, checkRiskEvents, countSignals, GUIDE_SAMPLE_EVENTS, loadRiskEvents } from '../../src/events/risk-events.ts';
 import { tmp } from '../integration/harness.ts';
+import { harnessErrorOf } from '../helpers/errors.ts';
 
-function refusal(payload: unknown): HarnessError {
-  try {
-    checkRiskEvents(payload);
-  } catch (error) {
-    expect(error).to.be.instanceOf(HarnessError);
-    return error as HarnessError;
-  }
-  throw new Error('expected the payload to be refused');
-}
+const refusal = (payload: unknown): HarnessError => harnessErrorOf(() => checkRiskEvents(payload));
 
 const subject = { ip: '1.1.1.1', riskLevel: 'HIGH' };
 
