@@ -5,8 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { NewmanRunSummary } from 'newman';
+import type { EnvironmentMap, LiveScope } from './run-environment.ts';
 
-export type EnvironmentMap = Record<string, string>;
+export type { EnvironmentMap } from './run-environment.ts';
 
 export interface AssertionResult {
   name: string;
@@ -69,6 +70,13 @@ export interface RunPhaseOptions {
   timeoutScriptMs?: number;
   /** Stop the run at the first failed assertion or request (Newman's `--bail failure`). Default false. */
   stopOnFailure?: boolean;
+  /** Called as the run starts, with its live environment scope (the run context binds its environment to it). */
+  onStart?(environment: LiveScope): void;
+}
+
+/** What Newman's `start` event hands over: the runtime's run, with its live state. */
+interface RuntimeRun {
+  state: { environment: LiveScope };
 }
 
 function headersOf(response: unknown): Record<string, string> {
@@ -156,6 +164,9 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
       reject(error);
       return;
     }
+    emitter.on('start', (_err: unknown, o: { run?: RuntimeRun }) => {
+      if (o.run) options.onStart?.(o.run.state.environment);
+    });
     emitter.on('beforeRequest', (_err: unknown, o: { item: { name: string } }) => {
       options.hooks?.beforeRequest?.(o.item.name);
     });

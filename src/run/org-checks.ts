@@ -7,22 +7,24 @@ import type { VerifySettings } from '../config/settings.ts';
 import { nextLink } from '../org/cleanup.ts';
 import type { OrgClient } from '../org/org-client.ts';
 import type { Journal } from '../state/journal.ts';
-import type { EnvironmentMap } from './newman-phase.ts';
 import { isUnlinked } from './provider-guard.ts';
+import type { RunContext } from './run-context.ts';
 
 const RISK_SCOPE = 'okta.riskEvents.manage';
 
 export class OrgChecks {
+  readonly #ctx: RunContext;
   readonly #org: OrgClient;
   readonly #journal: Journal;
   readonly #kid: string;
   readonly #settings: VerifySettings;
 
-  constructor(org: OrgClient, journal: Journal, kid: string, settings: VerifySettings) {
-    this.#org = org;
-    this.#journal = journal;
-    this.#kid = kid;
-    this.#settings = settings;
+  constructor(ctx: RunContext) {
+    this.#ctx = ctx;
+    this.#org = ctx.org;
+    this.#journal = ctx.journal;
+    this.#kid = ctx.keys.kid;
+    this.#settings = ctx.settings;
   }
 
   recordClient(id: string | undefined): void {
@@ -37,7 +39,8 @@ export class OrgChecks {
    * Journals the settings of the provider the list script will choose (the given id, else the first free
    * one, else one already linked to this run's app), before the PUT that changes them.
    */
-  recordProvider(listBody: string, env: EnvironmentMap): void {
+  recordProvider(listBody: string): void {
+    const env = { providerId: this.#ctx.env.get('providerId'), clientId: this.#ctx.env.get('clientId') };
     let providers: Array<{ id: string; name: string; clientId: string | null; action: string }>;
     try {
       providers = JSON.parse(listBody) as typeof providers;
@@ -58,14 +61,14 @@ export class OrgChecks {
   }
 
   /** Did the create-client call take effect? Looks for an app with this run's name and key id. */
-  async clientExists(env: EnvironmentMap): Promise<boolean> {
+  async clientExists(): Promise<boolean> {
     let path: string | undefined = `/oauth2/v1/clients?limit=200&q=${encodeURIComponent(this.#settings.providerName)}`;
     while (path) {
       const response: Awaited<ReturnType<OrgClient['request']>> = await this.#org.request('GET', path);
       const list = (Array.isArray(response.body) ? response.body : []) as Array<{ client_id: string; jwks?: { keys?: Array<{ kid?: string | null }> } }>;
       const ours = list.find((c) => c.jwks?.keys?.some((k) => k.kid === this.#kid));
       if (ours) {
-        env.clientId = ours.client_id;
+        this.#ctx.env.set('clientId', ours.client_id);
         this.recordClient(ours.client_id);
         return true;
       }
@@ -75,12 +78,13 @@ export class OrgChecks {
   }
 
   /** Did the grant call take effect? Looks for an active okta.riskEvents.manage grant on the app. */
-  async grantExists(env: EnvironmentMap): Promise<boolean> {
-    if (!env.clientId) return false;
-    const response = await this.#org.request<Array<{ id: string; scopeId: string; status: string }>>('GET', `/api/v1/apps/${env.clientId}/grants`);
+  async grantExists(): Promise<boolean> {
+    const clientId = this.#ctx.env.get('clientId');
+    if (!clientId) return false;
+    const response = await this.#org.request<Array<{ id: string; scopeId: string; status: string }>>('GET', `/api/v1/apps/${clientId}/grants`);
     const grant = Array.isArray(response.body) ? response.body.find((g) => g.scopeId === RISK_SCOPE && g.status === 'ACTIVE') : undefined;
     if (!grant) return false;
-    env.grantId = grant.id;
+    this.#ctx.env.set('grantId', grant.id);
     this.recordGrant(grant.id);
     return true;
   }

@@ -10,8 +10,8 @@
  */
 import { FOLDER_REQUESTS, REQUESTS, SECRET_VARIABLES, type FolderName, type RequestName } from '../collection/collection.ts';
 import { rateLimitWait } from '../org/org-client.ts';
-import { runPhase, type EnvironmentMap, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
-import type { Redactor } from './redact.ts';
+import { runPhase, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
+import type { RunContext } from './run-context.ts';
 import type { ReportRun } from './reports.ts';
 import { causeOf, describeCause, mayRetry, withRetries, type Decision, type RetryCause, type RetryPlan } from './retry.ts';
 import { waitVisibly } from './wait.ts';
@@ -46,20 +46,19 @@ export interface PhaseReport {
 export type RetryPolicy =
   | { kind: 'idempotent' }
   | { kind: 'never' }
-  | { kind: 'check'; tookEffect: (env: EnvironmentMap) => Promise<boolean | 'unknown'> };
+  | { kind: 'check'; tookEffect: () => Promise<boolean | 'unknown'> };
 
 export interface StepRunnerOptions {
   collection: object;
-  redactor: Redactor;
+  /**
+   * The run's state: the runner binds its environment to each Newman run, redacts with its redactor, waits
+   * on its clock, and stops waiting on its Ctrl-C signal (until the final phase). Waits are logged to its log.
+   */
+  context: RunContext;
+  /** Newman's live cli reporter. */
   cli: boolean;
-  now: () => number;
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Attempts per request, counting the first. Default 5. */
   maxAttempts?: number;
-  /** Ctrl-C: ends a wait at once, and the request that was waiting is not sent (while `interruptible`). */
-  signal?: AbortSignal;
-  /** Where a wait is announced (`waiting 42 s for the events rate limit`). */
-  log?: (line: string) => void;
 }
 
 const RETRY_BACKOFF_MS = [500, 1000, 2000, 4000];
@@ -88,20 +87,34 @@ function report(name: RequestName, status: number | undefined, failures: string[
 }
 
 export class StepRunner {
-  env: EnvironmentMap = {};
   readonly reportRuns: ReportRun[] = [];
   readonly phases: PhaseReport[] = [];
-  /** False once a request failed for good: later phases are skipped; teardown sets it back. */
-  healthy = true;
   broken: string | undefined;
-  /** While true, Ctrl-C cuts waits short; verify clears it for the teardown, which must get through. */
-  interruptible = true;
+  #healthy = true;
+  /** While true, Ctrl-C cuts waits short; the final phase (teardown) clears it, for it must get through. */
+  #interruptible = true;
   readonly #o: StepRunnerOptions;
+  readonly #ctx: RunContext;
   /** When the org last said a route's budget is spent: wait until then before calling it again. */
   readonly #waitUntil = new Map<RequestName, number>();
 
   constructor(options: StepRunnerOptions) {
     this.#o = options;
+    this.#ctx = options.context;
+  }
+
+  /** False once a request failed for good: the phases after it are skipped, up to the final phase. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /**
+   * The final phase (the teardown) starts: it undoes whatever came before, failed or not, so the runner is
+   * healthy again; and Ctrl-C no longer cuts its waits short. Only the phase loop calls this.
+   */
+  beginFinalPhase(): void {
+    this.#healthy = true;
+    this.#interruptible = false;
   }
 
   /**
@@ -123,7 +136,7 @@ export class StepRunner {
     const all = list.flatMap((f) => FOLDER_REQUESTS[f]);
     const names = options.only ?? all;
     const whole = names.length === all.length;
-    const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#o.now());
+    const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#ctx.clock.now());
     const retry = (name: RequestName, first?: RequestResult): Promise<boolean> => this.request(folderOf(name), name, options.hooks, options.policies?.[name], first);
     let resumeAt = 0;
     if (whole && !mustWait) {
@@ -175,14 +188,14 @@ export class StepRunner {
       decide: async (): Promise<Decision> => {
         if (policy.kind !== 'check') return 'again';
         // A check the org cannot answer either leaves the question open: not sent again, reported failed.
-        const effect = await policy.tookEffect(this.env).catch(() => 'unknown' as const);
+        const effect = await policy.tookEffect().catch(() => 'unknown' as const);
         return effect === true ? 'adopt' : effect === 'unknown' ? 'unknown' : 'again';
       },
       delayMs: (cause, made, last) =>
-        cause.kind === 'rate-limited' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#o.now()), 1000) : RETRY_BACKOFF_MS[Math.min(made - 1, RETRY_BACKOFF_MS.length - 1)]!,
+        cause.kind === 'rate-limited' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#ctx.clock.now()), 1000) : RETRY_BACKOFF_MS[Math.min(made - 1, RETRY_BACKOFF_MS.length - 1)]!,
       wait: (ms, cause) => this.#wait(ms, cause.kind === 'rate-limited' ? rateLimitOf(name) : `a retry of "${name}" after ${describeCause(cause)}`),
       before: async () => {
-        const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#o.now();
+        const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#ctx.clock.now();
         if (waitFor > 0 && !(await this.#wait(waitFor, rateLimitOf(name)))) return 'interrupted';
         return prepare && !(await prepare()) ? 'stop' : 'go';
       },
@@ -224,27 +237,29 @@ export class StepRunner {
 
   /** A wait, announced when long, and cut short by Ctrl-C while the run is interruptible: false when cut. */
   #wait(ms: number, what: string): Promise<boolean> {
-    return waitVisibly(ms, what, { sleep: this.#o.sleep, signal: this.interruptible ? this.#o.signal : undefined, log: this.#o.log });
+    const ctx = this.#ctx;
+    return waitVisibly(ms, what, { sleep: (t, signal) => ctx.clock.sleep(t, signal), signal: this.#interruptible ? ctx.signal : undefined, log: ctx.log });
   }
 
   async #run(target: string | string[], hooks: PhaseHooks | undefined, bail: boolean): Promise<PhaseResult> {
     const phase = await runPhase({
       collection: this.#o.collection,
       target,
-      environment: this.env,
+      environment: this.#ctx.env.values(),
       secretKeys: SECRET_VARIABLES,
+      onStart: (live) => this.#ctx.env.bind(live),
       cli: this.#o.cli,
       hooks: {
         beforeRequest: hooks?.beforeRequest,
         afterResponse: (r) => {
-          const wait = rateLimitWait(new Headers(r.headers), this.#o.now());
-          if (wait > 0) this.#waitUntil.set(r.name as RequestName, this.#o.now() + wait);
+          const wait = rateLimitWait(new Headers(r.headers), this.#ctx.clock.now());
+          if (wait > 0) this.#waitUntil.set(r.name as RequestName, this.#ctx.clock.now() + wait);
           hooks?.afterResponse?.(r);
         },
       },
       stopOnFailure: bail,
     });
-    this.env = phase.environment;
+    this.#ctx.env.unbind(phase.environment);
     return phase;
   }
 
@@ -261,7 +276,7 @@ export class StepRunner {
         status: r.status,
         passed: r.assertions.filter((a) => a.passed && !a.skipped).length,
         failed: failures.length,
-        failures: failures.map((a) => this.#o.redactor.redact(`${a.name}: ${a.message ?? 'failed'}`)),
+        failures: failures.map((a) => this.#ctx.redactor.redact(`${a.name}: ${a.message ?? 'failed'}`)),
         retries: retries.map(describeCause),
         causes: [...retries],
       });
@@ -271,18 +286,18 @@ export class StepRunner {
       // A break belongs to the folder of the last request that ran (or the first, when none ran).
       const last = phase.requests.at(-1)?.name ?? (Array.isArray(phase.target) ? phase.target[0]! : phase.target);
       const report = this.#phase(isRequestName(last) ? folderOf(last) : (last as FolderName));
-      report.broken = this.#o.redactor.redact(phase.broken);
+      report.broken = this.#ctx.redactor.redact(phase.broken);
       report.passed = false;
       touched.add(report);
       this.broken ??= report.broken;
     }
     this.reportRuns.push({ summary: phase.rawSummary, dropItems: drop.map((r) => r.name) });
-    if ([...touched].some((report) => !report.passed)) this.healthy = false;
+    if ([...touched].some((report) => !report.passed)) this.#healthy = false;
   }
 
   #fail(folder: FolderName): void {
     this.#phase(folder).passed = false;
-    this.healthy = false;
+    this.#healthy = false;
   }
 
   #phase(folder: FolderName): PhaseReport {

@@ -5,11 +5,10 @@
  */
 import { FOLDERS, REQUESTS, type RequestName } from '../collection/collection.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
-import type { OrgClient } from '../org/org-client.ts';
-import type { Journal } from '../state/journal.ts';
 import { undoPlan, type UndoKind } from '../state/undo-plan.ts';
 import type { PhaseHooks } from './newman-phase.ts';
 import type { OrgChecks } from './org-checks.ts';
+import type { RunContext } from './run-context.ts';
 import type { RetryPolicy, StepRunner } from './step-runner.ts';
 
 /** The undo steps the Tear down folder does, as its requests; the others are left to `undoJournal`. */
@@ -20,10 +19,11 @@ const COLLECTION_UNDO: Partial<Record<UndoKind, readonly RequestName[]>> = {
 };
 
 /** Which Tear down requests the journal calls for, with the hooks that journal each undo and their retry rules. */
-export function teardownPlan(run: StepRunner, journal: Journal, checks: OrgChecks): { steps: RequestName[]; hooks: PhaseHooks; policies: Partial<Record<RequestName, RetryPolicy>> } {
+export function teardownPlan(ctx: RunContext, checks: OrgChecks): { steps: RequestName[]; hooks: PhaseHooks; policies: Partial<Record<RequestName, RetryPolicy>> } {
+  const { journal } = ctx;
   const steps = undoPlan(journal.data).flatMap((step): RequestName[] => {
     // The collection restores from the settings its list script saved; without them it cannot.
-    if (step.kind === 'restore-provider') return run.env.previousProviderAction ? [...(COLLECTION_UNDO[step.kind] ?? [])] : [];
+    if (step.kind === 'restore-provider') return ctx.env.get('previousProviderAction') ? [...(COLLECTION_UNDO[step.kind] ?? [])] : [];
     return [...(COLLECTION_UNDO[step.kind] ?? [])];
   });
   const hooks: PhaseHooks = {
@@ -43,11 +43,11 @@ export function teardownPlan(run: StepRunner, journal: Journal, checks: OrgCheck
 }
 
 /** Runs the Tear down folder for what the journal says exists, then undoes whatever is still recorded. */
-export async function tearDown(run: StepRunner, journal: Journal, org: OrgClient, checks: OrgChecks): Promise<CleanupReport> {
-  const { steps, hooks, policies } = teardownPlan(run, journal, checks);
-  run.healthy = true;
+export async function tearDown(ctx: RunContext, run: StepRunner, checks: OrgChecks): Promise<CleanupReport> {
+  const { steps, hooks, policies } = teardownPlan(ctx, checks);
+  run.beginFinalPhase();
   // All four steps (the usual case) go as one Newman run; otherwise only those the journal calls for.
   await run.folder(FOLDERS.tearDown, { hooks, policies, only: steps });
   // Whatever the folder could not undo (a pending create, a provider the run created, a failed step).
-  return undoJournal(journal, org);
+  return undoJournal(ctx.journal, ctx.org);
 }

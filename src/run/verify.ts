@@ -9,7 +9,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
 import { COLLECTION_FILE, FOLDER_REQUESTS, FOLDERS, REQUESTS, SECRET_VARIABLES, type RequestName } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
 import { buildEmulator, type Emulator } from '../emulator/index.ts';
@@ -22,7 +21,9 @@ import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
 import { describeOktaError } from '../org/okta-error.ts';
 import { OrgClient, realSleep } from '../org/org-client.ts';
 import { Journal, journalPath, keptKeyPath } from '../state/journal.ts';
-import { loadNewman, type EnvironmentMap, type PhaseHooks } from './newman-phase.ts';
+import { loadNewman, type PhaseHooks } from './newman-phase.ts';
+import { RunContext } from './run-context.ts';
+import type { EnvironmentMap } from './run-environment.ts';
 import { OrgChecks } from './org-checks.ts';
 import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
 import { Redactor } from './redact.ts';
@@ -174,24 +175,25 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       providerName: settings.providerName,
     });
 
-    const run = new StepRunner({ collection, redactor, cli: settings.reporters.includes('cli'), now, sleep, signal: options.signal, log: (line) => streams.err.write(line) });
+    const ctx = new RunContext({
+      settings,
+      runId,
+      orgUrl,
+      org,
+      journal,
+      keys,
+      redactor,
+      clock: { now, sleep },
+      environment: initialEnvironment(settings, orgUrl, apiToken, keys, choice, countSignals(events), now, options.logPoll),
+      signal: options.signal,
+      log: (line) => streams.err.write(line),
+    });
+    const { env } = ctx;
+    const run = new StepRunner({ collection, context: ctx, cli: settings.reporters.includes('cli') });
     startedRun = run;
     reportTitle = `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`;
-    run.env = initialEnvironment(settings, orgUrl, apiToken, keys, choice, countSignals(events), now, options.logPoll);
-    const checks = new OrgChecks(org, journal, keys.kid, settings);
-    const aborted = (): boolean => options.signal?.aborted === true;
-    const mint = async (env: Record<string, string>): Promise<void> => {
-      const assertion = await mintClientAssertion({
-        clientId: env.clientId!,
-        orgUrl,
-        privateKey: keys.privateJwk,
-        kid: keys.kid,
-        alg: keys.alg,
-        currentDate: new Date(now()),
-      });
-      redactor.add(assertion);
-      env.clientAssertion = assertion;
-    };
+    const checks = new OrgChecks(ctx);
+    const aborted = (): boolean => ctx.aborted;
     let teardownAnnounced = false;
     const boundary = async (phase: string): Promise<boolean> => {
       await options.onPhase?.(phase);
@@ -212,20 +214,20 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
             },
           },
           policies: {
-            [REQUESTS.createClient]: { kind: 'check', tookEffect: (env) => checks.clientExists(env) },
+            [REQUESTS.createClient]: { kind: 'check', tookEffect: () => checks.clientExists() },
             [REQUESTS.listClients]: { kind: 'idempotent' },
-            [REQUESTS.grantScope]: { kind: 'check', tookEffect: (env) => checks.grantExists(env) },
+            [REQUESTS.grantScope]: { kind: 'check', tookEffect: () => checks.grantExists() },
           },
         });
       }
 
       if (await boundary('update-provider')) {
-        if (choice.kind === 'create') run.env.providerId = await createProvider(org, settings, run.env.clientId!, journal);
+        if (choice.kind === 'create') env.set('providerId', await createProvider(org, settings, env.get('clientId'), journal));
         await run.folder(FOLDERS.updateProvider, {
           hooks: {
             afterResponse({ name, status, body }) {
               // The provider's settings go into the journal before the PUT that changes them is sent.
-              if (name === REQUESTS.listProviders && status === 200 && !journal.data.provider) checks.recordProvider(body, run.env);
+              if (name === REQUESTS.listProviders && status === 200 && !journal.data.provider) checks.recordProvider(body);
             },
           },
           policies: { [REQUESTS.listProviders]: { kind: 'idempotent' }, [REQUESTS.updateProvider]: { kind: 'idempotent' } },
@@ -235,18 +237,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       if (await boundary('test-integration')) {
         let tokenExpiresAt = 0;
         // A lost token answer burned the assertion's jti: the retry gets a fresh assertion.
-        const tokenPolicy: RetryPolicy = { kind: 'check', tookEffect: async (env) => (await mint(env), false) };
+        const tokenPolicy: RetryPolicy = { kind: 'check', tookEffect: async () => (await ctx.mintAssertion(), false) };
         const eventsPolicy = (expectedTotal: number): RetryPolicy => ({
           kind: 'check',
-          tookEffect: () => checks.signalsLogged(run.env.providerId!, run.env.runStartedAt!, expectedTotal),
+          tookEffect: () => checks.signalsLogged(env.get('providerId'), env.get('runStartedAt'), expectedTotal),
         });
         // The access token becomes a secret the moment it arrives, before anything could print it.
-        const tokenHooks: PhaseHooks = { afterResponse: ({ name, body }) => void (name === REQUESTS.getAccessToken && redactor.add(parseField(body, 'access_token'))) };
+        const tokenHooks: PhaseHooks = { afterResponse: ({ name, body }) => void (name === REQUESTS.getAccessToken && ctx.secret(parseField(body, 'access_token'))) };
         const refreshToken = async (): Promise<boolean> => {
-          await mint(run.env);
+          await ctx.mintAssertion();
           const issuedAt = now();
           const ok = await run.request(FOLDERS.testIntegration, REQUESTS.getAccessToken, tokenHooks, tokenPolicy);
-          redactor.add(run.env.accessToken);
+          ctx.secret(env.get('accessToken'));
           tokenExpiresAt = issuedAt + 3_600_000;
           return ok;
         };
@@ -254,8 +256,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         if (batches.length === 1) {
           // One call's worth of events: the token and the events go in one Newman run, as the folder reads.
           if (await boundary('send-risk-events')) {
-            await mint(run.env);
-            run.env.riskEvents = JSON.stringify(batches[0]);
+            await ctx.mintAssertion();
+            env.set('riskEvents', JSON.stringify(batches[0]));
             await run.folder(FOLDERS.testIntegration, {
               policies: { [REQUESTS.getAccessToken]: tokenPolicy, [REQUESTS.sendRiskEvents]: eventsPolicy(countSignals(events)) },
               hooks: tokenHooks,
@@ -275,7 +277,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
               // After any rate-limit wait: renew a token that is about to expire, then send this batch.
               async () => {
                 if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) return false;
-                run.env.riskEvents = JSON.stringify(batch);
+                env.set('riskEvents', JSON.stringify(batch));
                 return true;
               },
             );
@@ -287,11 +289,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
       if (await boundary('confirm-system-log')) {
         const confirm: Partial<Record<RequestName, RetryPolicy>> = { [REQUESTS.findRiskSignal]: { kind: 'idempotent' } };
-        const teardown = settings.keep ? undefined : teardownPlan(run, journal, checks);
+        const teardown = settings.keep ? undefined : teardownPlan(ctx, checks);
         if (teardown) {
           teardownAnnounced = true;
           // From here on a Ctrl-C no longer cuts waits short: the teardown must get through.
-          run.interruptible = false;
+          run.beginFinalPhase();
           await options.onPhase?.('tear-down');
         }
         if (teardown && !aborted() && teardown.steps.length === FOLDER_REQUESTS[FOLDERS.tearDown].length) {
@@ -299,7 +301,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
           // the run stops there and the teardown goes on in a run of its own.
           await run.folder([FOLDERS.confirmSystemLog, FOLDERS.tearDown], { hooks: teardown.hooks, policies: { ...confirm, ...teardown.policies } });
           if (!teardown.steps.some((step) => run.ran(step))) {
-            run.healthy = true;
             await run.folder(FOLDERS.tearDown, { hooks: teardown.hooks, policies: teardown.policies });
           }
           result.cleanup = await undoJournal(journal, org);
@@ -317,13 +318,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         const environmentFile = join(runDir, 'okta-risk-provider.postman_environment.json');
         const keyFile = keptKeyPath(journal.path);
         await writeSecretFile(keyFile, JSON.stringify(keys.privateJwk, null, 2) + '\n');
-        if (run.env.clientId) await mint(run.env);
-        const environment = renderEnvironment(run.env as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
+        if (env.get('clientId')) await ctx.mintAssertion();
+        const environment = renderEnvironment(env.values() as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
         await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
-        result.kept = { environmentFile, stateFile: journal.path, keyFile, clientId: run.env.clientId || undefined };
+        result.kept = { environmentFile, stateFile: journal.path, keyFile, clientId: env.get('clientId') || undefined };
       } else {
-        run.interruptible = false;
-        result.cleanup = await tearDown(run, journal, org, checks);
+        result.cleanup = await tearDown(ctx, run, checks);
       }
     }
     result.phases = run.phases;
