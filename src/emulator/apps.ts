@@ -4,7 +4,8 @@
  * scopes the org authorization server will mint for the app.
  */
 import { authenticate, type Principal } from './auth.ts';
-import { appTarget, removeApp } from './clients.ts';
+import { validateAppReplacement } from './app-replace.ts';
+import { appTarget, clientSecret, removeApp } from './clients.ts';
 import { isoNow } from './clock.ts';
 import { OktaApiError, resourceNotFound, validationFailed } from './errors.ts';
 import { jsonBody, type EmulatorRequest, type Reply, type Route } from './http.ts';
@@ -52,7 +53,7 @@ export function appBody(org: Org, app: AppRecord): Record<string, unknown> {
       oauthClient: {
         ...oauthSettings,
         // DCR clients default to REQUIRED consent (Apps API ones to TRUSTED); the org URL is their issuer.
-        consent_method: 'REQUIRED',
+        consent_method: app.metadata.consent_method ?? 'REQUIRED',
         issuer_mode: 'ORG_URL',
         wildcard_redirect: 'DISABLED',
         dpop_bound_access_tokens: app.metadata.dpop_bound_access_tokens === true,
@@ -181,6 +182,18 @@ export const appsRoutes: Route[] = [
     async handler(req, org) {
       await authenticate(req, org, 'okta.apps.read');
       return { status: 200, body: appBody(org, findApp(org, req.params.appId!)) };
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/apps/:appId',
+    async handler(req, org) {
+      const principal = await authenticate(req, org, 'okta.apps.manage');
+      const app = findApp(org, req.params.appId!);
+      app.metadata = validateAppReplacement(jsonBody(req), app, clientSecret(app));
+      app.lastUpdated = isoNow(org.clock);
+      recordEvent(org, req, { eventType: 'application.lifecycle.update', legacyEventType: 'app.app_editor.app.update', displayMessage: 'Update application', target: [appTarget(app)] }, principal);
+      return { status: 200, body: appBody(org, app) };
     },
   },
   {

@@ -6,6 +6,7 @@
  * `okta.clients.manage` (SSWS passes them all).
  */
 import { randomBytes } from 'node:crypto';
+import { APP_ONLY_METADATA } from './app-replace.ts';
 import { authenticate } from './auth.ts';
 import { validateClientMetadata, SECRET_AUTH_METHODS } from './client-metadata.ts';
 import { epochSeconds, isoNow } from './clock.ts';
@@ -67,7 +68,8 @@ export function clientBody(app: AppRecord, showSecret: boolean): Record<string, 
     application_type,
     ...(jwks ? { jwks } : {}),
     ...(jwks_uri !== undefined ? { jwks_uri } : {}),
-    ...extras,
+    // The Apps API's own settings (DPoP binding, consent) are not client metadata: DCR neither shows them.
+    ...Object.fromEntries(Object.entries(extras).filter(([member]) => !APP_ONLY_METADATA.includes(member))),
   });
 }
 
@@ -177,7 +179,9 @@ export const clientsRoutes: Route[] = [
         secret: current,
       });
       const secret = SECRET_AUTH_METHODS.has(metadata.token_endpoint_auth_method) ? (current ?? newSecret()) : undefined;
-      app.metadata = metadata;
+      // ... nor replaces them: a DCR replacement keeps the app's DPoP binding and consent method.
+      const appOnly = Object.fromEntries(APP_ONLY_METADATA.filter((m) => m in app.metadata).map((m) => [m, app.metadata[m]]));
+      app.metadata = { ...metadata, ...appOnly };
       app.lastUpdated = isoNow(org.clock);
       if (secret === undefined) secrets.delete(app);
       else secrets.set(app, secret);
