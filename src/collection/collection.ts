@@ -69,6 +69,7 @@ export const VARIABLE_NAMES = [
   'previousProviderAction',
   'clientAssertion',
   'accessToken',
+  'dpopProof',
   'runStartedAt',
   'expectedSignalCount',
   'logPollAttempts',
@@ -82,7 +83,7 @@ export type VariableName = (typeof VARIABLE_NAMES)[number];
 export const VARIABLES = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, name])) as { readonly [V in VariableName]: V };
 
 /** Variables typed "secret" in the environment; reports and logs must redact their values. */
-export const SECRET_VARIABLES = ['apikey', 'clientAssertion', 'accessToken'] as const satisfies readonly VariableName[];
+export const SECRET_VARIABLES = ['apikey', 'clientAssertion', 'accessToken', 'dpopProof'] as const satisfies readonly VariableName[];
 
 /**
  * Variables the scripts keep for themselves and are not part of the template: the System Log poll's

@@ -21,6 +21,7 @@ export interface VerifyArgs {
   'env-file'?: string;
   keep?: boolean;
   force?: boolean;
+  dpop?: boolean;
   'events-rate-limit'?: number;
 }
 
@@ -41,6 +42,7 @@ export function toVerifyFlags(argv: VerifyArgs): VerifyFlags {
     envFile: argv['env-file'],
     keep: argv.keep,
     force: argv.force,
+    dpop: argv.dpop,
     eventsRateLimit: argv['events-rate-limit'],
   };
 }
@@ -84,10 +86,12 @@ export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
         .option('work-dir', { type: 'string', describe: `Where run secrets and state files go (git-ignored). [default: ${DEFAULTS.workDir}]` })
         .option('keep', { type: 'boolean', describe: 'Leave the app, grant and provider change in place for manual testing in Postman.' })
         .option('force', { type: 'boolean', describe: 'Borrow a provider that another client is linked to (restored at teardown).' })
+        .option('dpop', { type: 'boolean', describe: 'Bind the service app to DPoP and send a DPoP proof with every partner request. [default: only when the org asks for DPoP]' })
         .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute. [default: ${DEFAULTS.eventsRateLimit}]` })
         .example('$0 verify', 'Run the whole flow against the embedded emulator')
         .example('OKTA_CLIENT_ORGURL=https://dev-123456.okta.com OKTA_CLIENT_TOKEN=… $0 verify', 'Run it against a real org')
         .example('$0 verify --action log_only --events events.json --reporters cli junit', 'Send your own events, log only, JUnit for CI')
+        .example('$0 verify --dpop', 'Run the flow with a DPoP-bound service app, as new Admin Console apps are')
         .example('$0 verify --keep', 'Leave everything provisioned and write a Postman environment for it'),
     handler: async (argv) => {
       ctx.interruptNotice = 'Interrupted: tearing down what this run created (press Ctrl-C again to quit at once and leave the state file for `okta-risk cleanup`).';

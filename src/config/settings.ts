@@ -60,6 +60,7 @@ export interface VerifyFlags {
   envFile?: string;
   keep?: boolean;
   force?: boolean;
+  dpop?: boolean;
   eventsRateLimit?: number;
 }
 
@@ -80,6 +81,11 @@ export interface VerifySettings {
   workDir: string;
   keep: boolean;
   force: boolean;
+  /**
+   * Bind the service app to DPoP (`PUT /api/v1/apps/{id}`) and send a proof with every partner request. Absent
+   * or false: Bearer tokens, switching to DPoP only when the org's token endpoint asks for it.
+   */
+  dpop?: boolean;
   eventsRateLimit: number;
 }
 
@@ -190,6 +196,13 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
       fix: 'pass e.g. --events-rate-limit 3 (the guide) or 30 (the API reference).',
     });
   }
+  if (flags.keep && flags.dpop) {
+    // Postman cannot sign a DPoP proof, so a kept DPoP-bound app could not be used from the environment.
+    throw new HarnessError('ERR_SETTING_INVALID', '--keep and --dpop cannot be combined: Postman cannot sign the DPoP proof every partner request of a DPoP-bound app needs.', {
+      setting: '--dpop',
+      fix: 'leave --dpop out to keep a Bearer-token app for Postman, or leave --keep out to verify the DPoP flow.',
+    });
+  }
   if (flags.keep && target.kind === 'emulator') {
     // Chosen over starting a standalone emulator that outlives the run: a background process nobody asked
     // for, holding an org with an admin token, is a surprise; one the user starts is not.
@@ -210,6 +223,7 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
     workDir: resolve(cwd, flags.workDir ?? DEFAULTS.workDir),
     keep: flags.keep ?? false,
     force: flags.force ?? false,
+    dpop: flags.dpop ?? false,
     eventsRateLimit,
   };
 }

@@ -128,7 +128,9 @@ export const clientsRoutes: Route[] = [
     path: '/oauth2/v1/clients',
     async handler(req, org) {
       const principal = await authenticate(req, org, 'okta.clients.register');
-      const metadata = validateClientMetadata(jsonBody(req));
+      const validated = validateClientMetadata(jsonBody(req));
+      const bound = org.settings.dpopByDefault && validated.application_type === 'service';
+      const metadata = bound ? { ...validated, dpop_bound_access_tokens: true } : validated;
       const now = isoNow(org.clock);
       const app: AppRecord = { id: oktaId('0oa'), status: 'ACTIVE', created: now, lastUpdated: now, issuedAt: epochSeconds(org.clock), metadata };
       if (SECRET_AUTH_METHODS.has(metadata.token_endpoint_auth_method)) secrets.set(app, newSecret());

@@ -65,6 +65,12 @@ export interface EmulatorOptions {
    * dropped them in 2025.10.0): `/api/v1/risk/*` are unknown paths (404), only the SSF receiver is left.
    */
   riskApis?: boolean;
+  /**
+   * Register every new `service` client DPoP-bound (`dpop_bound_access_tokens: true`), as an org whose new
+   * API Services apps require DPoP (the Admin Console's default since February 2024, *obs*). Default false:
+   * the schema's default, and what Okta's spec example shows for API-created apps.
+   */
+  dpopByDefault?: boolean;
 }
 
 export interface ListenOptions {
@@ -116,6 +122,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
       { id: ADMIN_USER.id, login: ADMIN_USER.alternateId },
       ...(options.users ?? []).map((login) => ({ id: oktaId('00u'), login })),
     ],
+    dpopByDefault: options.dpopByDefault ?? false,
   };
   if (options.orgUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.orgUrl)) {
     throw new TypeError(`orgUrl must be a scheme and host with no path or trailing slash, got ${options.orgUrl}`);

@@ -44,6 +44,12 @@ export interface EnvironmentValues {
   clientAssertion?: string;
   /** The provider's access token (set by the token script). Secret. */
   accessToken?: string;
+  /**
+   * The DPoP proof for the next partner request, minted by the runner for a DPoP-bound app (`verify --dpop`):
+   * the partner requests' pre-request scripts send it as `DPoP` (and the token as `Authorization: DPoP`).
+   * Empty: no proof, `Bearer`. Secret.
+   */
+  dpopProof?: string;
   /** When the run started (ISO 8601): the System Log query's `since`. */
   runStartedAt: string;
   /** How many risk signals (subjects) the events carry: what the System Log must count. */
@@ -101,6 +107,7 @@ const OPTIONAL: ReadonlySet<VariableName> = new Set([
   'previousProviderAction',
   'clientAssertion',
   'accessToken',
+  'dpopProof',
   'force',
   'retryOnRateLimit',
 ]);

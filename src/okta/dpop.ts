@@ -73,6 +73,28 @@ export class DpopProofError extends Error {
   }
 }
 
+/**
+ * What a token endpoint's answer says about DPoP: `nonce` is Okta's challenge (`400 use_dpop_nonce` with a
+ * `DPoP-Nonce` header: send again with that nonce), `required` that the app is DPoP-bound and the request
+ * had no proof (`400 invalid_dpop_proof`, "The DPoP proof JWT header is missing.").
+ */
+export function dpopTokenAnswer(status: number | undefined, headers: Record<string, string> | undefined, body: string | undefined): 'nonce' | 'required' | undefined {
+  if (status !== 400 || body === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const { error, error_description: description } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (error === 'use_dpop_nonce' && typeof headers?.[DPOP_NONCE_HEADER] === 'string' && headers[DPOP_NONCE_HEADER] !== '') return 'nonce';
+  if (error === 'invalid_dpop_proof' && description === DPOP_MISSING_HEADER_DESCRIPTION) return 'required';
+  return undefined;
+}
+
+/** Okta's catalog text for a bound client's token request without a proof. */
+export const DPOP_MISSING_HEADER_DESCRIPTION = 'The DPoP proof JWT header is missing.';
+
 /** `ath`: base64url of the SHA-256 of the access token's ASCII. */
 export function accessTokenHash(accessToken: string): string {
   return createHash('sha256').update(accessToken, 'ascii').digest('base64url');

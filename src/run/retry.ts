@@ -4,6 +4,8 @@
  * whether to send again, how long to wait first, and when to give up. People read `describeCause`.
  */
 
+import { dpopTokenAnswer } from '../okta/dpop.ts';
+
 /** Why an attempt did not count. */
 export type RetryCause =
   /** HTTP 429: the org did nothing; always sent again once the rate-limit window resets. */
@@ -12,6 +14,10 @@ export type RetryCause =
   | { kind: 'server-error'; status: number }
   /** No answer at all (refused, reset, a timeout), in words: the org may or may not have acted. */
   | { kind: 'no-answer'; detail: string }
+  /** The org's DPoP nonce challenge (`400 use_dpop_nonce`): sent again at once, with the nonce in a new proof. */
+  | { kind: 'dpop-nonce' }
+  /** The app is DPoP-bound and the request had no proof: sent again with one (verify switches to DPoP). */
+  | { kind: 'dpop-required' }
   /** The answer was lost, and the org, asked, had done it: adopted instead of sent again. */
   | { kind: 'adopted'; after: RetryCause };
 
@@ -24,16 +30,22 @@ export function describeCause(cause: RetryCause): string {
       return `HTTP ${cause.status}`;
     case 'no-answer':
       return cause.detail;
+    case 'dpop-nonce':
+      return 'HTTP 400 use_dpop_nonce (the DPoP nonce challenge)';
+    case 'dpop-required':
+      return 'HTTP 400 invalid_dpop_proof (the app requires DPoP)';
     case 'adopted':
       return `${describeCause(cause.after)}; the org had done it`;
   }
 }
 
 /** The cause behind an answer, or none when the answer counts (whatever its status). */
-export function causeOf(answer: { status?: number; error?: string } | undefined): RetryCause | undefined {
+export function causeOf(answer: { status?: number; error?: string; headers?: Record<string, string>; body?: string } | undefined): RetryCause | undefined {
   if (!answer) return undefined;
   if (answer.error !== undefined) return { kind: 'no-answer', detail: answer.error };
   if (answer.status === 429) return { kind: 'rate-limited' };
+  const dpop = dpopTokenAnswer(answer.status, answer.headers, answer.body);
+  if (dpop) return { kind: dpop === 'nonce' ? 'dpop-nonce' : 'dpop-required' };
   if (answer.status !== undefined && answer.status >= 500) return { kind: 'server-error', status: answer.status };
   return undefined;
 }

@@ -124,7 +124,15 @@ export class StepRunner {
    */
   async folder(
     folders: FolderName | readonly FolderName[],
-    options: { hooks?: PhaseHooks; policies?: Partial<Record<RequestName, RetryPolicy>>; only?: readonly RequestName[] } = {},
+    options: {
+      hooks?: PhaseHooks;
+      policies?: Partial<Record<RequestName, RetryPolicy>>;
+      only?: readonly RequestName[];
+      /** One Newman run per request from the start (DPoP: each request's proof is minted right before it). */
+      stepwise?: boolean;
+      /** Runs right before each attempt of a request that runs on its own (see `request`). */
+      prepare?: Partial<Record<RequestName, () => Promise<boolean>>>;
+    } = {},
   ): Promise<boolean> {
     const list = typeof folders === 'string' ? [folders] : folders;
     // Newman runs several folders in collection order, whatever order it is given them in: merge only when
@@ -137,9 +145,10 @@ export class StepRunner {
     const names = options.only ?? all;
     const whole = names.length === all.length;
     const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#ctx.clock.now());
-    const retry = (name: RequestName, first?: RequestResult): Promise<boolean> => this.request(folderOf(name), name, options.hooks, options.policies?.[name], first);
+    const retry = (name: RequestName, first?: RequestResult): Promise<boolean> =>
+      this.request(folderOf(name), name, options.hooks, options.policies?.[name], first, options.prepare?.[name]);
     let resumeAt = 0;
-    if (whole && !mustWait) {
+    if (whole && !mustWait && !options.stepwise) {
       const phase = await this.#run(list.length === 1 ? list[0]! : [...list], options.hooks, true);
       const failedAt = phase.requests.findIndex((r) => causeOf(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
       if (failedAt === -1 || causeOf(phase.requests[failedAt]) === undefined) {
@@ -192,7 +201,12 @@ export class StepRunner {
         return effect === true ? 'adopt' : effect === 'unknown' ? 'unknown' : 'again';
       },
       delayMs: (cause, made, last) =>
-        cause.kind === 'rate-limited' ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#ctx.clock.now()), 1000) : RETRY_BACKOFF_MS[Math.min(made - 1, RETRY_BACKOFF_MS.length - 1)]!,
+        cause.kind === 'rate-limited'
+          ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#ctx.clock.now()), 1000)
+          : // A DPoP challenge is answered at once: the org did nothing, and a nonce is good for days.
+            cause.kind === 'dpop-nonce' || cause.kind === 'dpop-required'
+            ? 0
+            : RETRY_BACKOFF_MS[Math.min(made - 1, RETRY_BACKOFF_MS.length - 1)]!,
       wait: (ms, cause) => this.#wait(ms, cause.kind === 'rate-limited' ? rateLimitOf(name) : `a retry of "${name}" after ${describeCause(cause)}`),
       before: async () => {
         const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#ctx.clock.now();

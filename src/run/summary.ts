@@ -33,6 +33,10 @@ export function formatSummary(result: VerifyResult, cwd = process.cwd()): string
   const hint = hintFor(result);
   if (hint) lines.push('', `Hint: ${hint}`);
   if (result.urlHint) lines.push('', `Hint: ${result.urlHint}`);
+  if (result.dpop) {
+    const how = result.dpop.how === 'requested' ? 'the service app was bound to DPoP (--dpop)' : `switched on because ${result.dpop.reason}`;
+    lines.push('', `DPoP: ${how}; the partner requests sent a fresh DPoP proof each, with a token bound to key ${result.dpop.jkt} (cnf.jkt).`);
+  }
   if (result.rateLimitedCalls > 0) lines.push('', `Rate limited: ${result.rateLimitedCalls} events call(s) answered 429 were sent again after X-Rate-Limit-Reset.`);
   if (result.retries.length > 0) {
     lines.push('', 'Retries (the reports keep each request once, with its last attempt):');

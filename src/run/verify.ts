@@ -27,6 +27,8 @@ import type { EnvironmentMap } from './run-environment.ts';
 import { OrgChecks } from './org-checks.ts';
 import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
 import { Redactor } from './redact.ts';
+import { bindAppToDpop, DpopSession, type DpopMode } from './dpop-session.ts';
+import { RISK_EVENTS_PATH } from '../okta/risk-events.ts';
 import { collectRetries, type RetryRecord } from './retries.ts';
 import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
@@ -77,6 +79,8 @@ export interface VerifyResult {
   rateLimitedCalls: number;
   /** Every request sent again, and why (429s, 5xx, lost answers), the collection's and the harness's own. */
   retries: RetryRecord[];
+  /** Set when the partner requests used DPoP: asked for with `--dpop`, or switched on when the org asked. */
+  dpop?: DpopMode & { jkt: string };
 }
 
 /** Sortable, unique per run, safe in file names: `20261128T120000Z-1a2b3c`. */
@@ -193,7 +197,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     startedRun = run;
     reportTitle = `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`;
     const checks = new OrgChecks(ctx);
+    const dpop = await DpopSession.start({ enabled: settings.dpop === true, orgUrl, now, redactor, log: (line) => streams.err.write(line) });
     const aborted = (): boolean => ctx.aborted;
+    // A token request of a DPoP-bound app carries a proof of its own (single-use, like the assertion).
+    const mintForToken = async (): Promise<void> => {
+      await ctx.mintAssertion();
+      await dpop.forTokenRequest(env);
+    };
     let teardownAnnounced = false;
     const boundary = async (phase: string): Promise<boolean> => {
       await options.onPhase?.(phase);
@@ -235,17 +245,28 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       }
 
       if (await boundary('test-integration')) {
+        // With --dpop the run's app is bound first, the way Okta documents it (GET, then PUT it back).
+        if (dpop.enabled && env.get('clientId')) await bindAppToDpop(org, env.get('clientId'));
+        // Each events attempt of a DPoP-bound token needs its own proof, with `ath` of the token it carries.
+        const eventsProof = async (): Promise<boolean> => (await dpop.forResourceRequest(env, 'POST', RISK_EVENTS_PATH), true);
         let tokenExpiresAt = 0;
         // A lost token answer burned the assertion's jti: the retry gets a fresh assertion.
-        const tokenPolicy: RetryPolicy = { kind: 'check', tookEffect: async () => (await ctx.mintAssertion(), false) };
+        const tokenPolicy: RetryPolicy = { kind: 'check', tookEffect: async () => (await mintForToken(), false) };
         const eventsPolicy = (expectedTotal: number): RetryPolicy => ({
           kind: 'check',
           tookEffect: () => checks.signalsLogged(env.get('providerId'), env.get('runStartedAt'), expectedTotal),
         });
         // The access token becomes a secret the moment it arrives, before anything could print it.
-        const tokenHooks: PhaseHooks = { afterResponse: ({ name, body }) => void (name === REQUESTS.getAccessToken && ctx.secret(parseField(body, 'access_token'))) };
+        // The org's DPoP nonce (or its demand for DPoP) is read from the same answer.
+        const tokenHooks: PhaseHooks = {
+          afterResponse: ({ name, status, headers, body }) => {
+            if (name !== REQUESTS.getAccessToken) return;
+            ctx.secret(parseField(body, 'access_token'));
+            dpop.noteTokenAnswer(status, headers, body);
+          },
+        };
         const refreshToken = async (): Promise<boolean> => {
-          await ctx.mintAssertion();
+          await mintForToken();
           const issuedAt = now();
           const ok = await run.request(FOLDERS.testIntegration, REQUESTS.getAccessToken, tokenHooks, tokenPolicy);
           ctx.secret(env.get('accessToken'));
@@ -256,11 +277,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         if (batches.length === 1) {
           // One call's worth of events: the token and the events go in one Newman run, as the folder reads.
           if (await boundary('send-risk-events')) {
-            await ctx.mintAssertion();
+            await mintForToken();
             env.set('riskEvents', JSON.stringify(batches[0]));
             await run.folder(FOLDERS.testIntegration, {
               policies: { [REQUESTS.getAccessToken]: tokenPolicy, [REQUESTS.sendRiskEvents]: eventsPolicy(countSignals(events)) },
               hooks: tokenHooks,
+              // DPoP: the events proof needs the token, so the two requests go one Newman run each.
+              stepwise: dpop.enabled,
+              prepare: { [REQUESTS.sendRiskEvents]: eventsProof },
             });
           }
         } else if (await refreshToken()) {
@@ -278,7 +302,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
               async () => {
                 if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) return false;
                 env.set('riskEvents', JSON.stringify(batch));
-                return true;
+                return eventsProof();
               },
             );
             if (!ok) break;
@@ -319,6 +343,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         const keyFile = keptKeyPath(journal.path);
         await writeSecretFile(keyFile, JSON.stringify(keys.privateJwk, null, 2) + '\n');
         if (env.get('clientId')) await ctx.mintAssertion();
+        // Postman cannot sign proofs: a proof minted here would only be a stale secret in the file.
+        env.set('dpopProof', '');
         const environment = renderEnvironment(env.values() as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
         await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
         result.kept = { environmentFile, stateFile: journal.path, keyFile, clientId: env.get('clientId') || undefined };
@@ -327,6 +353,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       }
     }
     result.phases = run.phases;
+    if (dpop.mode) result.dpop = { ...dpop.mode, jkt: dpop.jkt! };
     result.rateLimitedCalls = run.phases
       .flatMap((p) => p.requests)
       .filter((r) => r.name === REQUESTS.sendRiskEvents)

@@ -146,22 +146,22 @@ describe('Postman environment', () => {
       expect(validateEnvironment(environment)).to.equal(false);
     });
 
-    it('types apikey, clientAssertion and accessToken "secret" and every other variable "default"', () => {
+    it('types apikey, clientAssertion, accessToken and dpopProof "secret" and every other variable "default"', () => {
       const environment = renderEnvironment(BASE);
       const secret = environment.values.filter((value) => value.type === 'secret').map((value) => value.key);
-      expect(secret).to.deep.equal(['apikey', 'clientAssertion', 'accessToken']);
+      expect(secret).to.deep.equal(['apikey', 'clientAssertion', 'accessToken', 'dpopProof']);
       expect(environment.values.filter((value) => value.type !== 'secret').every((value) => value.type === 'default')).to.equal(true);
       expect(environment.values.every((value) => value.enabled === true)).to.equal(true);
     });
 
     it('agrees with SECRET_VARIABLES and isSecretVariable', () => {
-      expect([...SECRET_VARIABLES]).to.deep.equal(['apikey', 'clientAssertion', 'accessToken']);
+      expect([...SECRET_VARIABLES]).to.deep.equal(['apikey', 'clientAssertion', 'accessToken', 'dpopProof']);
       expect(VARIABLE_NAMES.filter(isSecretVariable)).to.deep.equal([...SECRET_VARIABLES]);
     });
 
     it('defaults every optional value to ""', () => {
       const environment = renderEnvironment(BASE);
-      for (const key of ['clientId', 'grantId', 'providerId', 'previousProviderName', 'previousProviderClientId', 'previousProviderAction', 'clientAssertion', 'accessToken', 'force', 'retryOnRateLimit']) {
+      for (const key of ['clientId', 'grantId', 'providerId', 'previousProviderName', 'previousProviderClientId', 'previousProviderAction', 'clientAssertion', 'accessToken', 'dpopProof', 'force', 'retryOnRateLimit']) {
         expect(valueOf(environment, key), key).to.equal('');
       }
     });
