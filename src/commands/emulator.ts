@@ -21,6 +21,7 @@ export function makeEmulatorCommand(ctx: CommandContext) {
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'The address to listen on. Keep it on loopback unless you mean to share the org.' })
         .option('api-token', { type: 'string', describe: 'The admin API token to accept. [default: a fresh random token]' })
         .option('events-rate-limit', { type: 'number', default: DEFAULTS.eventsRateLimit, describe: 'Risk events calls per minute, per provider (the guide: 3; the API reference: 30).' })
+        .option('dpop-by-default', { type: 'boolean', default: false, describe: 'Register new service apps DPoP-bound, as Admin Console apps are (verify then switches to DPoP by itself).' })
         .option('latency-ms', { type: 'number', default: 0, group: 'Faults:', describe: 'Answer every faulty route this much later.' })
         .option('error-rate', { type: 'number', default: 0, group: 'Faults:', describe: 'Share of requests answered 500 E0000009, unprocessed.' })
         .option('drop-rate', { type: 'number', default: 0, group: 'Faults:', describe: 'Share of requests processed, then dropped with no answer.' })
@@ -45,6 +46,7 @@ export function makeEmulatorCommand(ctx: CommandContext) {
         const emulator = await buildEmulator({
           apiToken: argv['api-token'],
           eventsRateLimit: argv['events-rate-limit'],
+          dpopByDefault: argv['dpop-by-default'],
           faults: {
             latencyMs: argv['latency-ms'],
             errorRate: argv['error-rate'],
@@ -69,6 +71,7 @@ export function makeEmulatorCommand(ctx: CommandContext) {
             `  org URL (url):        ${url}`,
             argv['api-token'] ? '  API token (apikey):   the token given with --api-token' : `  API token (apikey):   ${emulator.apiToken}`,
             `  risk events limit:    ${argv['events-rate-limit']} calls a minute per provider`,
+            argv['dpop-by-default'] ? '  DPoP:                 new service apps are DPoP-bound (--dpop-by-default)' : '',
             isLoopbackHost(argv.host) ? '' : `  WARNING: listening on ${argv.host}, not loopback: other machines can reach this org.`,
             'Press Ctrl-C to stop.',
             '',

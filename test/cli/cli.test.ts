@@ -32,6 +32,16 @@ describe('okta-risk command line', () => {
     expect(calls[0]!.settings.target).to.deep.equal({ kind: 'emulator' });
   });
 
+  it('takes --dpop into the settings', async () => {
+    const { calls } = await parseVerify(['--dpop']);
+    expect(calls[0]!.settings.dpop).to.equal(true);
+  });
+
+  it('leaves DPoP off without --dpop (verify switches it on only when the org asks)', async () => {
+    const { calls } = await parseVerify([]);
+    expect(calls[0]!.settings.dpop).to.equal(false);
+  });
+
   it('takes --keep for an org that outlives the run', async () => {
     const { ctx, calls } = await parseVerify(['--keep', '--org-url', 'http://127.0.0.1:8787'], { OKTA_CLIENT_TOKEN: TOKEN });
     expect(ctx.exitCode).to.equal(0);
