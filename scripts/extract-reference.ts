@@ -19,6 +19,7 @@ const out = resolve(import.meta.dirname, '../test/fixtures');
 const OPERATIONS: Record<'management' | 'oauth', Array<[string, string]>> = {
   management: [
     ['/api/v1/apps/{appId}', 'get'],
+    ['/api/v1/apps/{appId}', 'put'],
     ['/api/v1/apps/{appId}', 'delete'],
     ['/api/v1/apps/{appId}/lifecycle/deactivate', 'post'],
     ['/api/v1/apps/{appId}/grants', 'get'],

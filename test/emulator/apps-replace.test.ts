@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
 import { clientCredentialsForm, createServiceClient, grant, mintAssertion, type ServiceClient } from '../helpers/assertion.ts';
 import { call, orgAccessToken, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 const SCOPE = 'okta.riskProviders.read';
 
@@ -153,6 +154,7 @@ describe('Apps API replace (PUT /api/v1/apps/{appId})', () => {
 
     it('a non-boolean dpop_bound_access_tokens', async () => {
       const res = await replace((app) => (app.settings.oauthClient.dpop_bound_access_tokens = 'true'));
+      assertMatchesSpec('management', 'PUT', '/api/v1/apps/{appId}', 400, res.body);
       expectValidationFailed(res, 'settings.oauthClient.dpop_bound_access_tokens', 'settings.oauthClient.dpop_bound_access_tokens: The field must be a boolean.');
     });
 
