@@ -607,6 +607,11 @@ describe('the Postman collection', () => {
         }
       });
 
+      it('sends no DPoP header on either partner request while dpopProof is empty', () => {
+        const partner = received.filter((r) => r.path === '/oauth2/v1/token' || r.path === '/api/v1/risk/events/ip');
+        expect(partner.map((r) => r.headers.dpop)).to.deep.equal(partner.map(() => undefined));
+      });
+
       it('polls the System Log until the signal appears, then checks it', () => {
         const logs = received.filter((r) => r.path === '/api/v1/logs');
         expect(logs).to.have.length(2);
@@ -658,6 +663,23 @@ describe('the Postman collection', () => {
 
     describe('when the org answers otherwise', () => {
       beforeEach(() => stub.reset());
+
+      it('sends dpopProof as the DPoP header of the token request', async () => {
+        await runNewman(REQUESTS.getAccessToken, environment({ clientAssertion: 'assertion-1', dpopProof: 'proof-1' }));
+        expect(stub.received.find((r) => r.path === '/oauth2/v1/token')!.headers.dpop).to.equal('proof-1');
+      });
+
+      it('expects token_type DPoP when a proof went out, and fails "token_type is DPoP" on a Bearer token', async () => {
+        const clientAssertion = await mintClientAssertion({ clientId: CLIENT_ID, orgUrl: stub.url, privateKey: pair.privateJwk });
+        const summary = await runNewman(REQUESTS.getAccessToken, environment({ clientAssertion, dpopProof: 'proof-1' }));
+        expect(failures(summary)).to.deep.equal([{ test: 'token_type is DPoP', message: "expected 'Bearer' to deeply equal 'DPoP'" }]);
+      });
+
+      it('sends the events with dpopProof as DPoP and the token as Authorization: DPoP', async () => {
+        await runNewman(REQUESTS.sendRiskEvents, environment({ accessToken: ACCESS_TOKEN, dpopProof: 'proof-2' }));
+        const events = stub.received.find((r) => r.path === '/api/v1/risk/events/ip')!;
+        expect({ dpop: events.headers.dpop, authorization: events.headers.authorization }).to.deep.equal({ dpop: 'proof-2', authorization: `DPoP ${ACCESS_TOKEN}` });
+      });
 
       it('fails "Status is 202 Accepted" when the events request answers 200', async () => {
         stub.reset({ eventsStatuses: [200] });
