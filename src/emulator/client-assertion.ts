@@ -209,18 +209,6 @@ async function selectKey(app: AppRecord, header: Record<string, unknown>, alg: s
 /** Imported public keys, per stored JWK object and algorithm. */
 const importedKeys = new WeakMap<object, Map<string, CryptoKey>>();
 
-/** Forgets single-use markers whose assertions have expired. */
-function pruneJtis(org: Org): void {
-  const now = org.clock.now();
-  // At most once a second: a sweep is linear in the markers kept. An expired marker kept a little longer
-  // changes nothing, since its assertion already fails the expiry check, which runs first.
-  if (now - (lastPrune.get(org) ?? -Infinity) < 1000) return;
-  lastPrune.set(org, now);
-  for (const [key, expiresAt] of org.store.usedJtis) if (expiresAt <= now) org.store.usedJtis.delete(key);
-}
-
-const lastPrune = new WeakMap<Org, number>();
-
 /**
  * Steps 2 to 11: authenticates the client behind a `private_key_jwt` assertion, or throws the first rule's
  * `OAuthError`. Changes nothing: the caller records the returned `jti` with `rememberJti`, in the same tick as
@@ -256,7 +244,7 @@ export async function authenticateClientAssertion(org: Org, input: ClientAsserti
   }
 
   // No await from here to the caller's rememberJti: a concurrent replay cannot slip between check and record.
-  pruneJtis(org);
+  // An expired marker not yet swept changes nothing: its assertion already failed the expiry check above.
   let jti: JtiRecord | undefined;
   if (typeof payload.jti === 'string') {
     jti = { key: `${app.id}:${payload.jti}`, expiresAt: exp * 1000 };
@@ -265,7 +253,15 @@ export async function authenticateClientAssertion(org: Org, input: ClientAsserti
   return { app, jti };
 }
 
-/** Marks an assertion's `jti` as used until the assertion expires. Call only when the request has succeeded. */
+/**
+ * Marks an assertion's `jti` as used until the assertion expires. Call only when the request has succeeded.
+ * When the org already holds `ASSERTION_JTIS_MAX` live markers it throws `temporarily_unavailable` instead of
+ * forgetting one early, so no assertion ever becomes replayable (`src/okta/limits.ts`).
+ */
 export function rememberJti(org: Org, jti: JtiRecord | undefined): void {
-  if (jti) org.store.usedJtis.set(jti.key, jti.expiresAt);
+  if (!jti) return;
+  const { usedJtis } = org.store;
+  if (!usedJtis.remember(jti.key, jti.expiresAt, org.clock.now())) {
+    throw fail('temporarily_unavailable', `the org holds ${usedJtis.max} client-assertion jtis that have not expired yet`);
+  }
 }

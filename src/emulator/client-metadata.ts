@@ -10,6 +10,7 @@
  */
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { isJwkKeyType, privateMembersOf, PUBLIC_JWK_MEMBERS } from '../okta/jwk.ts';
+import { CLIENT_NAME_MAX, CLIENT_URI_MAX, JWK_KID_MAX } from '../okta/limits.ts';
 import { OAuthError } from './errors.ts';
 import type { ClientMetadata, StoredJwk } from './store.ts';
 
@@ -68,6 +69,12 @@ const WRITABLE_FIELDS = new Set([
 ]);
 
 const BLANK = "The field can't be left blank.";
+const tooLong = (max: number): string => `The field must be at most ${max} characters.`;
+
+/** Counted in code points, as JSON Schema's `maxLength` (and so Okta's) counts them. */
+function longerThan(value: string, max: number): boolean {
+  return value.length > max && [...value].length > max;
+}
 
 /** The client a `PUT` replaces: its read-only members may be repeated in the body but must match. */
 export interface ReplacedClient {
@@ -132,6 +139,7 @@ function uriValue(body: Body, field: string, nullable: boolean): string | null |
   if (value === undefined) return undefined;
   if (value === null && nullable) return null;
   if (typeof value !== 'string') throw invalidClientMetadata(field, 'The field must be a string.');
+  if (longerThan(value, CLIENT_URI_MAX)) throw invalidClientMetadata(field, tooLong(CLIENT_URI_MAX));
   if (!isAbsoluteUri(value)) throw invalidClientMetadata(field, 'The field must be an absolute URI.');
   return value;
 }
@@ -139,6 +147,8 @@ function uriValue(body: Body, field: string, nullable: boolean): string | null |
 function uriArray(body: Body, field: string): string[] | undefined {
   const values = stringArray(body, field, true);
   for (const value of values ?? []) {
+    // Before the value is echoed in a message: a refusal stays small too.
+    if (longerThan(value, CLIENT_URI_MAX)) throw invalidClientMetadata(field, `Each URI must be at most ${CLIENT_URI_MAX} characters.`);
     if (!isAbsoluteUri(value)) throw invalidClientMetadata(field, `'${value}' isn't an absolute URI.`);
     if (value.includes('#')) throw invalidClientMetadata(field, `'${value}' can't include a fragment component.`);
   }
@@ -189,6 +199,7 @@ export function validateClientMetadata(body: unknown, replacing?: ReplacedClient
   if (name === undefined || name === null) throw invalidClientMetadata('client_name', BLANK);
   if (typeof name !== 'string') throw invalidClientMetadata('client_name', 'The field must be a string.');
   if (name.trim() === '') throw invalidClientMetadata('client_name', BLANK);
+  if (longerThan(name, CLIENT_NAME_MAX)) throw invalidClientMetadata('client_name', tooLong(CLIENT_NAME_MAX));
 
   const applicationType = enumValue(body, 'application_type', APPLICATION_TYPES) ?? 'web';
   if (replacing && applicationType !== replacing.applicationType) {
@@ -249,6 +260,7 @@ export function validateClientMetadata(body: unknown, replacing?: ReplacedClient
   if (hasJwksUri) {
     const value = body.jwks_uri;
     if (typeof value !== 'string') throw invalidClientMetadata('jwks_uri', 'The field must be a string.');
+    if (longerThan(value, CLIENT_URI_MAX)) throw invalidClientMetadata('jwks_uri', tooLong(CLIENT_URI_MAX));
     if (!isAbsoluteUri(value) || new URL(value).protocol !== 'https:') {
       throw invalidClientMetadata('jwks_uri', "The field must be an absolute 'https' URI.");
     }
@@ -314,7 +326,7 @@ function validateJwk(key: unknown): StoredJwk {
   const unknown = Object.keys(key).find((m) => !PUBLIC_JWK_MEMBERS[kty].has(m));
   if (unknown !== undefined) throw invalidClientMetadata('jwks', `Unrecognized key parameter '${unknown}' for a '${kty}' key.`);
   const { kid, use, alg } = key;
-  if (kid !== undefined && kid !== null && (typeof kid !== 'string' || kid === '')) throw badParameter('kid');
+  if (kid !== undefined && kid !== null && (typeof kid !== 'string' || kid === '' || longerThan(kid, JWK_KID_MAX))) throw badParameter('kid');
   if (use !== undefined && use !== null && use !== 'sig' && use !== 'enc') throw badParameter('use');
   if (alg !== undefined && alg !== null && typeof alg !== 'string') throw badParameter('alg');
 

@@ -70,25 +70,25 @@ function proofHeader(req: EmulatorRequest): { proof?: string; error?: OAuthError
   return { proof: value.trim() };
 }
 
-const lastPrune = new WeakMap<Org, number>();
-
-function pruneProofs(org: Org): void {
-  const now = org.clock.now();
-  if (now - (lastPrune.get(org) ?? -Infinity) < 1000) return;
-  lastPrune.set(org, now);
-  for (const [key, expiresAt] of org.store.dpopJtis) if (expiresAt <= now) org.store.dpopJtis.delete(key);
-}
-
-/** Throws `dpop_proof_already_used` for a replay; returns the marker to record. Synchronous on purpose. */
+/**
+ * Throws `dpop_proof_already_used` for a replay, and `temporarily_unavailable` when the org already holds
+ * `DPOP_JTIS_MAX` live proof markers (it never forgets one early); returns the marker to record. Synchronous on
+ * purpose. An expired marker not yet swept changes nothing: its proof already failed the age check.
+ */
 function singleUse(org: Org, checked: CheckedDpopProof, fail: (code: OAuthErrorCode, detail: string) => OAuthError): ProofMarker {
-  pruneProofs(org);
+  const { dpopJtis } = org.store;
+  if (!dpopJtis.hasRoom(org.clock.now())) throw fail('temporarily_unavailable', `the org holds ${dpopJtis.max} DPoP proof jtis that have not expired yet`);
   const marker = { key: `${checked.jkt}:${checked.jti}`, expiresAt: (checked.iat + DPOP_PROOF_MAX_AGE_SECONDS) * 1000 + 1 };
   if (org.store.dpopJtis.has(marker.key)) throw fail('dpop_proof_already_used', `jti ${checked.jti} was used before`);
   return marker;
 }
 
+/** Records a proof's single use. Call in the same tick as `singleUse`'s check, which made sure there is room. */
 export function rememberProof(org: Org, marker: ProofMarker | undefined): void {
-  if (marker) org.store.dpopJtis.set(marker.key, marker.expiresAt);
+  if (!marker) return;
+  if (!org.store.dpopJtis.remember(marker.key, marker.expiresAt, org.clock.now())) {
+    throw new OAuthError('temporarily_unavailable', { detail: `the org holds ${org.store.dpopJtis.max} DPoP proof jtis that have not expired yet` });
+  }
 }
 
 async function checked(proof: string, expected: Parameters<typeof checkDpopProof>[1], fail: (code: OAuthErrorCode, detail: string) => OAuthError): Promise<CheckedDpopProof> {

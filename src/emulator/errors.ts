@@ -153,6 +153,7 @@ export const OAUTH_ERRORS = {
   missing_scopes: [400, 'invalid_scope', 'No scopes were requested.'],
   openid_not_allowed_client_creds: [400, 'invalid_scope', "Cannot request 'openid' scopes using client credentials."],
   invalid_client_metadata: [400, 'invalid_client_metadata', 'Invalid request'],
+  temporarily_unavailable: [400, 'temporarily_unavailable', 'The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.'],
   access_token_insufficient_scopes: [403, 'insufficient_scope', 'The access token provided does not contain the required scopes.'],
 } as const satisfies Record<string, readonly [number, string, string]>;
 

@@ -3,6 +3,7 @@
  * `published`, `eventType`, `version`, `severity`) is always set; the rest follows Okta's published examples.
  */
 import { randomUUID } from 'node:crypto';
+import { clipText, LOG_OUTCOME_REASON_MAX, LOG_TEXT_MAX, LOG_URL_MAX, USER_AGENT_MAX } from '../okta/limits.ts';
 import { isoNow } from './clock.ts';
 import type { EmulatorRequest } from './http.ts';
 import type { Org } from './org.ts';
@@ -62,15 +63,31 @@ function withoutNulls<T>(value: T): T {
   ) as T;
 }
 
+/** `debugData` with every value cut to `LOG_TEXT_MAX`: the caller-controlled text an event keeps. */
+function clippedDebugData(debugData: Record<string, string> | undefined): Record<string, string> {
+  if (!debugData) return {};
+  return Object.fromEntries(Object.entries(debugData).map(([key, value]) => [key, clipText(value, LOG_TEXT_MAX)]));
+}
+
 /**
  * Records an event. What the event needs is captured now (the actor's name, the request's details, the time);
  * the full `LogEvent` object is built the first time someone reads it, so a busy events sender does not pay
- * for building and keeping kilobytes of log per call that nobody may ever query.
+ * for building and keeping kilobytes of log per call that nobody may ever query. Request data is cut to the
+ * contract's limits (`src/okta/limits.ts`) before it is kept, so every event is bounded whatever the request.
  */
 export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, principal?: Principal): void {
   const published = isoNow(org.clock);
-  const userAgent = String(req.headers['user-agent'] ?? 'UNKNOWN');
-  const { ip, requestId, path, rawQuery } = req;
+  const userAgent = clipText(String(req.headers['user-agent'] ?? 'UNKNOWN'), USER_AGENT_MAX);
+  const { ip, requestId } = req;
+  const fullUrl = req.rawQuery ? `${req.path}?${req.rawQuery}` : req.path;
+  const url = clipText(fullUrl, LOG_URL_MAX);
+  // The path is a slice of the request target: past the limit it is copied, so the long target is not kept alive.
+  const requestUri = url === fullUrl ? req.path : (JSON.parse(JSON.stringify(clipText(req.path, LOG_URL_MAX))) as string);
+  const reason = input.outcome?.reason == null ? null : clipText(input.outcome.reason, LOG_OUTCOME_REASON_MAX);
+  const debugData = clippedDebugData(input.debugData);
+  // Only what the event needs is captured: the closure below must not keep the caller's unclipped input alive.
+  const { eventType, displayMessage, severity = 'INFO', legacyEventType = null, target = [] } = input;
+  const result = input.outcome?.result ?? 'SUCCESS';
   const actor = input.actor === undefined ? actorFor(principal, org) : input.actor;
   const uuid = randomUUID();
   let built: LogEventRecord['event'] | undefined;
@@ -78,11 +95,11 @@ export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, pri
     withoutNulls({
       uuid,
       published,
-      eventType: input.eventType,
+      eventType,
       version: '0',
-      severity: input.severity ?? 'INFO',
-      legacyEventType: input.legacyEventType ?? null,
-      displayMessage: input.displayMessage,
+      severity,
+      legacyEventType,
+      displayMessage,
       actor,
       client: {
         userAgent: { rawUserAgent: userAgent, os: 'Unknown', browser: 'UNKNOWN' },
@@ -103,20 +120,20 @@ export function recordEvent(org: Org, req: EmulatorRequest, input: LogInput, pri
         externalSessionId: principal?.kind === 'bearer' ? 'trs' + requestId.slice(0, 20) : null,
       },
       securityContext: { asNumber: null, asOrg: null, isp: null, domain: null, isProxy: null },
-      outcome: { result: input.outcome?.result ?? 'SUCCESS', reason: input.outcome?.reason ?? null },
-      target: input.target ?? [],
+      outcome: { result, reason },
+      target,
       transaction: { type: 'WEB', id: requestId, detail: principal?.kind === 'ssws' ? { requestApiTokenId: principal.tokenId } : {} },
       debugContext: {
         debugData: {
           requestId,
-          requestUri: path,
-          url: rawQuery ? `${path}?${rawQuery}` : path,
-          ...input.debugData,
+          requestUri,
+          url,
+          ...debugData,
         },
       },
       request: { ipChain: [{ ip, geographicalContext: null, version: ip.includes(':') ? 'V6' : 'V4', source: null }] },
     });
-  org.store.logs.push({
+  org.store.appendLog({
     seq: org.store.nextLogSeq(),
     persistedAt: org.clock.now(),
     get event() {

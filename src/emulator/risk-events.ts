@@ -47,7 +47,7 @@ function consume(req: EmulatorRequest, org: Org, principal: Principal, provider:
       ...(event.expiresAt !== undefined && { expiresAt: event.expiresAt }),
     })),
   );
-  org.store.signals.push(...signals);
+  org.store.addSignals(signals);
   // `none` means "no action": the signals are accepted but neither used nor logged.
   if (provider.action === 'none') return;
   recordEvent(

@@ -37,6 +37,7 @@ import {
   type ClaimProblem,
   type SetErrorCode,
 } from '../okta/ssf.ts';
+import { SET_JTI_MAX, SET_JTIS_MAX } from '../okta/limits.ts';
 import { epochSeconds } from './clock.ts';
 import { mediaType, type EmulatorRequest, type Reply, type Route } from './http.ts';
 import { recordEvent } from './log-writer.ts';
@@ -50,15 +51,13 @@ const RECEIVE_MESSAGE = 'Security Events Provider Reported Risk';
 /** How old a SET's `iat` may be. Okta documents no window; five minutes matches its DPoP proofs. */
 export const MAX_SET_AGE_SECONDS = 300;
 /** The longest `jti` kept for replay detection. */
-export const MAX_JTI_LENGTH = 256;
+export const MAX_JTI_LENGTH = SET_JTI_MAX;
 /** At most this many `jti`s are remembered; beyond it (all still in their window) SETs are refused, never replayable. */
-export const MAX_REMEMBERED_JTIS = 100_000;
+export const MAX_REMEMBERED_JTIS = SET_JTIS_MAX;
 /** A fetched JWKS is reused this long (ms); a `kid` miss refetches at most once a minute. */
 export const JWKS_CACHE_MS = 5 * 60_000;
 const JWKS_REFETCH_MS = 60_000;
 const MAX_CACHED_JWKS = 100;
-/** Caller-controlled text kept in the log is cut at this length. */
-const MAX_LOGGED_REPORT = 4096;
 
 /** An RFC 8935 error: `err` and a description. */
 export class SetError extends Error {
@@ -243,36 +242,20 @@ function checkClaims(org: Org, payload: Record<string, unknown>): AcceptedSet {
   return { jti: jti as string, iat: iat as number, events: accepted };
 }
 
-/** Forgets `jti`s past their window, at most once a second; true when there is room for one more. */
-function roomForJti(org: Org): boolean {
-  const jtis = org.store.setJtis;
-  const now = org.clock.now();
-  if (jtis.size >= MAX_REMEMBERED_JTIS || now - (lastPrune.get(org) ?? -Infinity) >= 1000) {
-    lastPrune.set(org, now);
-    for (const [key, forgetAt] of jtis) if (forgetAt <= now) jtis.delete(key);
-  }
-  return jtis.size < MAX_REMEMBERED_JTIS;
-}
-
-const lastPrune = new WeakMap<Org, number>();
-
-function clip(text: string): string {
-  return text.length > MAX_LOGGED_REPORT ? `${text.slice(0, MAX_LOGGED_REPORT)}…` : text;
-}
-
 function consume(req: EmulatorRequest, org: Org, provider: SecurityEventsProviderRecord, set: AcceptedSet): void {
   for (const { uri, event } of set.events) {
     const email = subjectEmail(event)?.toLowerCase();
     const user = email === undefined ? undefined : org.settings.users.find((u) => u.login.toLowerCase() === email);
     // Okta: an event for an email that is no user's sign-in is accepted and silently ignored.
     if (!user) continue;
-    org.store.securityEvents.push({ providerId: provider.id, jti: set.jti, eventType: uri, userId: user.id });
+    org.store.addSecurityEvent({ providerId: provider.id, jti: set.jti, eventType: uri, userId: user.id });
     recordEvent(org, req, {
       eventType: RECEIVE_EVENT,
       displayMessage: RECEIVE_MESSAGE,
       actor: { id: provider.id, type: 'SecurityEventProvider', alternateId: provider.issuer, displayName: provider.name, detailEntry: null },
       target: [{ id: user.id, type: 'User', alternateId: user.login, displayName: user.login, detailEntry: null }],
-      debugData: { partnerRiskReportData: clip(JSON.stringify({ issuer: provider.issuer, eventType: uri, event })) },
+      // Cut to LOG_TEXT_MAX by the log writer, as every debugData value is.
+      debugData: { partnerRiskReportData: JSON.stringify({ issuer: provider.issuer, eventType: uri, event }) },
     });
   }
 }
@@ -292,10 +275,12 @@ async function receive(req: EmulatorRequest, org: Org): Promise<void> {
   }
   const set = checkClaims(org, payload);
   // No await from here on: a concurrent replay cannot slip between the check and the record.
-  if (!roomForJti(org)) throw new SetError('invalid_request', 'The org is holding too many recent security event tokens; send again later.');
   const key2 = `${provider.issuer}\n${set.jti}`;
   if (org.store.setJtis.has(key2)) return;
-  org.store.setJtis.set(key2, (set.iat + MAX_SET_AGE_SECONDS + 1) * 1000);
+  // Full of live jtis: refused rather than one forgotten early (src/okta/limits.ts).
+  if (!org.store.setJtis.remember(key2, (set.iat + MAX_SET_AGE_SECONDS + 1) * 1000, org.clock.now())) {
+    throw new SetError('invalid_request', 'The org is holding too many recent security event tokens; send again later.');
+  }
   consume(req, org, provider, set);
 }
 

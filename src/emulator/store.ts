@@ -2,10 +2,20 @@
  * The org's state: everything a request can read or change. Handlers validate first and mutate last, so a
  * rejected request never changes anything here.
  */
+import {
+  ASSERTION_JTIS_MAX,
+  CONSUMED_SIGNALS_MAX,
+  DPOP_JTIS_MAX,
+  RECEIVED_SECURITY_EVENTS_MAX,
+  SET_JTIS_MAX,
+  SYSTEM_LOG_EVENTS_MAX,
+  SYSTEM_LOG_RETENTION_DAYS,
+} from '../okta/limits.ts';
 import type { RiskProviderAction } from '../okta/risk-providers.ts';
 import type { Clock } from './clock.ts';
 import { isoNow } from './clock.ts';
 import { oktaId } from './ids.ts';
+import { ReplayMarkers } from './replay-markers.ts';
 import type { TokenCutoff } from './token-cutoff.ts';
 
 /** A public JWK as the client registered it (Okta echoes `use: null` when it was not given). */
@@ -108,24 +118,37 @@ export const ADMIN_USER = {
   displayName: 'Emulator Admin',
 } as const;
 
+const RETENTION_MS = SYSTEM_LOG_RETENTION_DAYS * 24 * 60 * 60 * 1000;
+
+/** Drops the oldest entries of `list` beyond `max`. */
+function keepNewest<T>(list: T[], max: number): void {
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+/**
+ * Every history the org keeps is bounded (the maxima are `src/okta/limits.ts`'s): the System Log and the lists
+ * tests count drop their oldest entries first, as a real org's retention would; the replay markers forget only
+ * what has expired and refuse newcomers when full (`ReplayMarkers`).
+ */
 export class OrgStore {
   readonly apps = new Map<string, AppRecord>();
   readonly grants = new Map<string, GrantRecord>();
   readonly providers = new Map<string, RiskProviderRecord>();
   readonly securityEventsProviders = new Map<string, SecurityEventsProviderRecord>();
-  /** SET `jti`s seen, per provider issuer, with when they may be forgotten (ms). */
-  readonly setJtis = new Map<string, number>();
-  /** Every SET event accepted for a known user, in order. */
+  /** SET `jti`s seen, per provider issuer, until their window ends. */
+  readonly setJtis = new ReplayMarkers(SET_JTIS_MAX);
+  /** The SET events accepted for a known user, in order: the newest `RECEIVED_SECURITY_EVENTS_MAX` (`addSecurityEvent`). */
   readonly securityEvents: ReceivedSecurityEvent[] = [];
+  /** The System Log, oldest first: at most `SYSTEM_LOG_EVENTS_MAX` events within retention (`appendLog`). */
   readonly logs: LogEventRecord[] = [];
-  /** Every risk signal accepted, in order. */
+  /** The risk signals accepted, in order: the newest `CONSUMED_SIGNALS_MAX` (`addSignals`). */
   readonly signals: ConsumedSignal[] = [];
-  /** Client-assertion `jti`s seen, with the assertion's expiry (ms) so they can be forgotten afterwards. */
-  readonly usedJtis = new Map<string, number>();
+  /** Client-assertion `jti`s seen, per client, until the assertion's expiry. */
+  readonly usedJtis = new ReplayMarkers(ASSERTION_JTIS_MAX);
   /** Per app, when its access tokens were last cut off by a deactivation (see token-cutoff.ts). */
   readonly tokenCutoffs = new Map<string, TokenCutoff>();
-  /** DPoP proof `jti`s seen, per key thumbprint, with when they may be forgotten (ms). */
-  readonly dpopJtis = new Map<string, number>();
+  /** DPoP proof `jti`s seen, per key thumbprint, until the proof is too old to pass. */
+  readonly dpopJtis = new ReplayMarkers(DPOP_JTIS_MAX);
   #logSeq = 0;
   readonly #clock: Clock;
 
@@ -153,6 +176,31 @@ export class OrgStore {
 
   nextLogSeq(): number {
     return ++this.#logSeq;
+  }
+
+  /**
+   * Appends a System Log event, then drops the oldest events past retention (90 days) or beyond
+   * `SYSTEM_LOG_EVENTS_MAX`. Cursors are positions (time and sequence), not indexes, so a poller following its
+   * `next` link never sees an event twice or skips one that is still kept.
+   */
+  appendLog(record: LogEventRecord): void {
+    this.logs.push(record);
+    const oldest = this.#clock.now() - RETENTION_MS;
+    let expired = 0;
+    while (expired < this.logs.length && this.logs[expired]!.persistedAt < oldest) expired += 1;
+    if (expired > 0) this.logs.splice(0, expired);
+    keepNewest(this.logs, SYSTEM_LOG_EVENTS_MAX);
+  }
+
+  addSignals(signals: ConsumedSignal[]): void {
+    // One at a time: a spread of a huge batch would be bounded by the call stack, not by us.
+    for (const signal of signals) this.signals.push(signal);
+    keepNewest(this.signals, CONSUMED_SIGNALS_MAX);
+  }
+
+  addSecurityEvent(event: ReceivedSecurityEvent): void {
+    this.securityEvents.push(event);
+    keepNewest(this.securityEvents, RECEIVED_SECURITY_EVENTS_MAX);
   }
 
   /**

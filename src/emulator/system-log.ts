@@ -7,10 +7,14 @@
  * - bounded (`until` given, or descending): filters on `published` within [since, until), comes back sorted
  *   by `published`, and its last page has no `next` link.
  *
+ * A page holds at most `limit` events and at most `SYSTEM_LOG_PAGE_MAX_BYTES` of JSON (always one event at
+ * least); a page cut short by size has a `next` link that continues right after its last event.
+ *
  * The `after` cursor is `<persistedAt>_<seq>` (polling, the shape of Okta's own example) or
  * `<published>_<seq>_<since>` (bounded: descending pages need the lower bound, which the next link drops
  * because `since` and `after` are mutually exclusive).
  */
+import { SYSTEM_LOG_LIMIT_DEFAULT, SYSTEM_LOG_LIMIT_MAX, SYSTEM_LOG_PAGE_MAX_BYTES } from '../okta/limits.ts';
 import { authenticate } from './auth.ts';
 import { OktaApiError } from './errors.ts';
 import type { EmulatorRequest, Reply, Route } from './http.ts';
@@ -26,8 +30,8 @@ const DEFAULT_WINDOW_MS = 7 * DAY_MS;
 const MAX_SINCE_AGE_MS = 180 * DAY_MS;
 /** Okta returns no event older than 90 days (data retention), whatever the query asks. */
 const RETENTION_MS = 90 * DAY_MS;
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = SYSTEM_LOG_LIMIT_DEFAULT;
+const MAX_LIMIT = SYSTEM_LOG_LIMIT_MAX;
 const MAX_KEYWORDS = 10;
 const MAX_KEYWORD_LENGTH = 40;
 
@@ -214,6 +218,16 @@ function compareKeys(a: Position, b: Position): number {
   return a.ms - b.ms || a.seq - b.seq;
 }
 
+/** The longest prefix of `rows` whose JSON array fits `SYSTEM_LOG_PAGE_MAX_BYTES`, and never less than one row. */
+function withinPageBytes<T extends { record: LogEventRecord }>(rows: T[]): T[] {
+  let bytes = 2; // the brackets
+  for (let i = 0; i < rows.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(rows[i]!.record.event)) + (i > 0 ? 1 : 0);
+    if (bytes > SYSTEM_LOG_PAGE_MAX_BYTES && i > 0) return rows.slice(0, i);
+  }
+  return rows;
+}
+
 /** The page for `query`, and the position its next link continues from (undefined: no next link). */
 function selectPage(org: Org, query: LogQuery): { events: Array<LogEventRecord['event']>; next: string | undefined } {
   const now = org.clock.now();
@@ -240,7 +254,7 @@ function selectPage(org: Org, query: LogQuery): { events: Array<LogEventRecord['
     })
     .sort((a, b) => direction * compareKeys(a.key, b.key));
 
-  const page = selected.slice(0, query.limit);
+  const page = withinPageBytes(selected.slice(0, query.limit));
   const last = page.at(-1)?.key ?? start;
   let next: string | undefined;
   if (query.polling) next = `${last.ms}_${last.seq}`;

@@ -13,6 +13,7 @@
  */
 import { isIpAddress, IP_MESSAGE } from './ip.ts';
 import { fieldPath, isJsonObject, unknownFieldCauses, type Cause } from './issues.ts';
+import { RISK_EVENTS_PER_CALL_MAX, RISK_MESSAGE_MAX, RISK_SUBJECTS_PER_EVENT_MAX } from './limits.ts';
 import { compareRfc3339Instants, DATE_TIME_MESSAGE, parseRfc3339Instant, type Rfc3339Instant } from './time.ts';
 
 export const RISK_EVENTS_PATH = '/api/v1/risk/events/ip';
@@ -40,9 +41,9 @@ export interface RiskEvent {
 export type RiskEventBatch = RiskEvent[];
 
 /** Okta's documented limits: events per call, subjects per event, characters per message. */
-export const MAX_EVENTS_PER_CALL = 20;
-export const MAX_SUBJECTS_PER_EVENT = 50;
-export const MAX_MESSAGE_LENGTH = 512;
+export const MAX_EVENTS_PER_CALL = RISK_EVENTS_PER_CALL_MAX;
+export const MAX_SUBJECTS_PER_EVENT = RISK_SUBJECTS_PER_EVENT_MAX;
+export const MAX_MESSAGE_LENGTH = RISK_MESSAGE_MAX;
 /** The spec's `RiskEventSubject.message` pattern: spaces allowed, as every official example uses them. */
 export const MESSAGE_PATTERN = /^[a-zA-Z0-9 .\-_]*$/;
 

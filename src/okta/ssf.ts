@@ -6,6 +6,7 @@
  * Source: `shared/reference/ssf-dpop.md` §A (Okta's OpenAPI 2026.06.3 `SecurityEventTokenRequestJwt*`,
  * the configure-ssf-receiver guide, and what the community saw on real orgs).
  */
+import { SSF_PROVIDER_ISSUER_MAX, SSF_PROVIDER_NAME_MAX, SSF_PROVIDER_TYPE_MAX, SSF_PROVIDER_URL_MAX } from './limits.ts';
 
 /** `Content-Type` of a SET push (RFC 8417 §2.3). */
 export const SET_MEDIA_TYPE = 'application/secevent+jwt';
@@ -18,12 +19,12 @@ export const PROVIDERS_PATH = '/api/v1/security-events-providers';
 export const SSF_READ_SCOPE = 'okta.securityEventsProviders.read';
 export const SSF_MANAGE_SCOPE = 'okta.securityEventsProviders.manage';
 
-/** `SecurityEventsProviderRequest` limits. */
+/** `SecurityEventsProviderRequest` limits (held in `limits.ts` with the others). */
 export const SSF_LIMITS = {
-  name: 100,
-  type: 255,
-  issuer: 700,
-  url: 1000,
+  name: SSF_PROVIDER_NAME_MAX,
+  type: SSF_PROVIDER_TYPE_MAX,
+  issuer: SSF_PROVIDER_ISSUER_MAX,
+  url: SSF_PROVIDER_URL_MAX,
 } as const;
 
 /**
