@@ -6,13 +6,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { recordEvent } from '../../src/emulator/log-writer.ts';
 import type { EmulatorRequest } from '../../src/emulator/http.ts';
 import { ReplayMarkers } from '../../src/emulator/replay-markers.ts';
 import {
   ASSERTION_JTIS_MAX,
   CLIENT_NAME_MAX,
+  DPOP_JTIS_MAX,
   CLIENT_URI_MAX,
   clipText,
   JWK_KID_MAX,
@@ -25,6 +26,7 @@ import {
   USER_AGENT_MAX,
 } from '../../src/okta/limits.ts';
 import { clientCredentialsForm, createServiceClient, grant, mintAssertion, requestToken } from '../helpers/assertion.ts';
+import { mintDpopProof } from '../helpers/dpop.ts';
 import { call, START, startOrg, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { mintSet, pushSet, registerProvider, startTransmitter, type Transmitter } from '../helpers/ssf.ts';
 
@@ -510,5 +512,62 @@ describe('limits: SET jti store (SET_JTIS_MAX)', () => {
     org.clock.advance(300_000);
     expect((await pushSet(org, await mintSet(org, transmitter))).status).to.equal(202);
     expect(org.emulator.store.securityEvents).to.have.length(1);
+  });
+});
+
+describe('limits: DPoP proof jti store (DPOP_JTIS_MAX)', () => {
+  let org: TestOrg;
+  let key: { privateKey: CryptoKey; publicJwk: JWK };
+
+  before(async () => {
+    org = await startOrg({ managementRateLimit: 1_000_000 });
+    const pair = await generateKeyPair('ES256');
+    key = { privateKey: pair.privateKey, publicJwk: await exportJWK(pair.publicKey) };
+  });
+  after(() => org.close());
+  beforeEach(() => {
+    org.emulator.reset();
+    org.clock.set(START);
+  });
+
+  const fill = (n: number): void => {
+    const now = org.clock.now();
+    for (let i = 0; i < n; i++) org.emulator.store.dpopJtis.remember(`otherkey:${i}`, now + 300_000, now);
+  };
+  /** A bound client's token request with a nonce the org accepts (the challenge is taken first). */
+  async function boundTokenRequest(): Promise<CallResult> {
+    const client = await createServiceClient(org, { metadata: { dpop_bound_access_tokens: true } });
+    grant(org, client.clientId, SCOPE);
+    const url = `${org.url}/oauth2/v1/token`;
+    const tokenCall = async (dpop: string) =>
+      call(org, 'POST', '/oauth2/v1/token', { auth: null, body: new URLSearchParams(clientCredentialsForm(await mintAssertion(org, client), SCOPE)), headers: { dpop } });
+    const challenge = await tokenCall(await mintDpopProof({ ...key, alg: 'ES256', htm: 'POST', url, now: org.clock.now() }));
+    const nonce = challenge.headers.get('dpop-nonce')!;
+    return tokenCall(await mintDpopProof({ ...key, alg: 'ES256', htm: 'POST', url, now: org.clock.now(), nonce }));
+  }
+
+  it('accepts a proof while the store has room (200, token_type DPoP)', async () => {
+    fill(DPOP_JTIS_MAX - 2); // the challenge's proof takes one place, the token's proof the last
+    const res = await boundTokenRequest();
+    expect(res.status).to.equal(200);
+    expect(res.body.token_type).to.equal('DPoP');
+    expect(org.emulator.store.dpopJtis.size).to.equal(DPOP_JTIS_MAX);
+  });
+
+  it('refuses a proof when the store is full of live jtis: 400 temporarily_unavailable, forgetting none', async () => {
+    fill(DPOP_JTIS_MAX);
+    const client = await createServiceClient(org, { metadata: { dpop_bound_access_tokens: true } });
+    grant(org, client.clientId, SCOPE);
+    const proof = await mintDpopProof({ ...key, alg: 'ES256', htm: 'POST', url: `${org.url}/oauth2/v1/token`, now: org.clock.now() });
+    const res = await call(org, 'POST', '/oauth2/v1/token', { auth: null, body: new URLSearchParams(clientCredentialsForm(await mintAssertion(org, client), SCOPE)), headers: { dpop: proof } });
+    expect(res.status).to.equal(400);
+    expect(res.body).to.deep.equal(TEMPORARILY_UNAVAILABLE);
+    expect(org.emulator.store.dpopJtis.size).to.equal(DPOP_JTIS_MAX);
+  });
+
+  it('accepts proofs again once the stored jtis are past their five minutes', async () => {
+    fill(DPOP_JTIS_MAX);
+    org.clock.advance(300_000);
+    expect((await boundTokenRequest()).status).to.equal(200);
   });
 });
