@@ -13,9 +13,12 @@
  *    signals, subjects per call, and the share of the rate-limit budget used when it binds
  *    (`scripts/bench/send.ts`).
  *
+ * 4. Memory: the emulator's live heap after 10,000 and after 100,000 accepted events calls, each in a fresh
+ *    process, and their ratio (`scripts/bench/memory.ts`).
+ *
  * Options: --rounds N (5), --round-ms MS (1000), --connections N (16), --runs N (5), --client raw|http
- * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall|send,
- * --send-rounds N (3), --profile
+ * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall|send|memory,
+ * --send-rounds N (3), --memory-rounds N (1), --profile
  * (profile verify even when it meets its goal), --no-profile.
  */
 import { rmSync } from 'node:fs';
@@ -28,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { formatTable, median, met, toEntries, type Figure } from './bench/figures.ts';
 import { LoadClient } from './bench/load.ts';
 import { measureThroughput } from './bench/throughput.ts';
+import { measureMemory } from './bench/memory.ts';
 import { measureSend } from './bench/send.ts';
 import { measureWallTime, profileVerify, type WallTimeOptions } from './bench/wall-time.ts';
 
@@ -39,6 +43,7 @@ const RATIO_NAMES: Record<string, string> = {
   'emulator.events.rps': 'emulator.events.ratio',
   'emulator.tokens.rps': 'emulator.tokens.ratio',
   'verify.wall.median': 'verify.vs.newman.ratio',
+  'emulator.heap.live.100k.calls': 'emulator.heap.100k.vs.10k.ratio',
 };
 
 type Child = Parameters<WallTimeOptions['track']>[0];
@@ -49,9 +54,10 @@ function positive(name: string, text: string | undefined, fallback: number, max:
   return value;
 }
 
-type Section = 'throughput' | 'wall' | 'send';
+type Section = 'throughput' | 'wall' | 'send' | 'memory';
+const SECTIONS: readonly Section[] = ['throughput', 'wall', 'send', 'memory'];
 
-function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; sendRounds: number; client: 'raw' | 'http'; only?: Section; profile?: boolean } {
+function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; sendRounds: number; memoryRounds: number; client: 'raw' | 'http'; only?: Section; profile?: boolean } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string' },
@@ -59,6 +65,7 @@ function readOptions(): { rounds: number; roundMs: number; connections: number; 
       connections: { type: 'string' },
       runs: { type: 'string' },
       'send-rounds': { type: 'string' },
+      'memory-rounds': { type: 'string' },
       only: { type: 'string' },
       client: { type: 'string' },
       profile: { type: 'boolean' },
@@ -67,7 +74,7 @@ function readOptions(): { rounds: number; roundMs: number; connections: number; 
     strict: true,
   });
   if (values.client !== undefined && values.client !== 'raw' && values.client !== 'http') throw new TypeError(`--client takes raw or http, got ${values.client}`);
-  if (values.only !== undefined && !['throughput', 'wall', 'send'].includes(values.only)) throw new TypeError(`--only takes throughput, wall or send, got ${values.only}`);
+  if (values.only !== undefined && !(SECTIONS as readonly string[]).includes(values.only)) throw new TypeError(`--only takes ${SECTIONS.join(', ')}, got ${values.only}`);
   return {
     // Bounded, so the bench always ends: at most 20 rounds of 10 s, 20 runs.
     rounds: positive('rounds', values.rounds, 5, 20),
@@ -75,6 +82,7 @@ function readOptions(): { rounds: number; roundMs: number; connections: number; 
     connections: positive('connections', values.connections, 16, 256),
     runs: positive('runs', values.runs, 5, 20),
     sendRounds: positive('send-rounds', values['send-rounds'], 3, 10),
+    memoryRounds: positive('memory-rounds', values['memory-rounds'], 1, 5),
     client: values.client === 'http' ? 'http' : 'raw',
     ...(values.only === undefined ? {} : { only: values.only as Section }),
     ...(values.profile ? { profile: true } : values['no-profile'] ? { profile: false } : {}),
@@ -138,6 +146,13 @@ async function main(): Promise<number> {
       const send = await measureSend({ dir, rounds: options.sendRounds, track, log });
       figures.push(...send.figures);
       notes.push(...send.notes);
+      log(`   (${((performance.now() - began) / 1000).toFixed(1)} s)`);
+    }
+    if (options.only === undefined || options.only === 'memory') {
+      log(`4. Emulator memory: live heap after 10k and after 100k accepted events calls, ${options.memoryRounds} round(s), each size in a fresh process`);
+      const memory = await measureMemory({ rounds: options.memoryRounds, track, log });
+      figures.push(...memory.figures);
+      notes.push(...memory.notes);
       log(`   (${((performance.now() - began) / 1000).toFixed(1)} s)`);
     }
   } finally {

@@ -104,7 +104,10 @@ export const SYSTEM_LOG_EVENTS_MAX = 10_000;
  */
 export const SYSTEM_LOG_PAGE_MAX_BYTES = 1024 * 1024;
 
-/** Risk signals kept for tests to count (`store.signals`). Not an Okta concept; oldest dropped first. */
+/**
+ * Risk signals kept for tests to count (`store.signals`). Not an Okta concept; oldest dropped first. 100,000:
+ * the delivery tests count every one of 50,000 signals `send` delivers (about 25 MB at the maximum).
+ */
 export const CONSUMED_SIGNALS_MAX = 100_000;
 /** SET events kept for tests to count (`store.securityEvents`). Not an Okta concept; oldest dropped first. */
 export const RECEIVED_SECURITY_EVENTS_MAX = 100_000;

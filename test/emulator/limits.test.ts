@@ -13,7 +13,9 @@ import { ReplayMarkers } from '../../src/emulator/replay-markers.ts';
 import {
   ASSERTION_JTIS_MAX,
   CLIENT_NAME_MAX,
+  CONSUMED_SIGNALS_MAX,
   DPOP_JTIS_MAX,
+  RECEIVED_SECURITY_EVENTS_MAX,
   CLIENT_URI_MAX,
   clipText,
   JWK_KID_MAX,
@@ -569,5 +571,42 @@ describe('limits: DPoP proof jti store (DPOP_JTIS_MAX)', () => {
     fill(DPOP_JTIS_MAX);
     org.clock.advance(300_000);
     expect((await boundTokenRequest()).status).to.equal(200);
+  });
+});
+
+describe('limits: the lists tests count keep their newest entries', () => {
+  let org: TestOrg;
+
+  before(async () => {
+    org = await startOrg();
+  });
+  after(() => org.close());
+  beforeEach(() => org.emulator.reset());
+
+  const signal = (i: number) => ({ providerId: 'rkp1', ip: `10.0.${i >> 8}.${i & 255}`, riskLevel: 'HIGH' });
+  const event = (i: number) => ({ providerId: 'sse1', jti: `j${i}`, eventType: 'x', userId: 'u' });
+
+  it(`keeps all of ${CONSUMED_SIGNALS_MAX} signals`, () => {
+    org.emulator.store.addSignals(Array.from({ length: CONSUMED_SIGNALS_MAX }, (_, i) => signal(i)));
+    expect(org.emulator.store.signals).to.have.length(CONSUMED_SIGNALS_MAX);
+    expect(org.emulator.store.signals[0]).to.deep.equal(signal(0));
+  });
+
+  it('drops the oldest signals first beyond the maximum', () => {
+    org.emulator.store.addSignals(Array.from({ length: CONSUMED_SIGNALS_MAX + 3 }, (_, i) => signal(i)));
+    expect(org.emulator.store.signals).to.have.length(CONSUMED_SIGNALS_MAX);
+    expect(org.emulator.store.signals[0]).to.deep.equal(signal(3));
+  });
+
+  it(`keeps all of ${RECEIVED_SECURITY_EVENTS_MAX} SET events`, () => {
+    for (let i = 0; i < RECEIVED_SECURITY_EVENTS_MAX; i++) org.emulator.store.addSecurityEvent(event(i));
+    expect(org.emulator.store.securityEvents).to.have.length(RECEIVED_SECURITY_EVENTS_MAX);
+    expect(org.emulator.store.securityEvents[0]).to.deep.equal(event(0));
+  });
+
+  it('drops the oldest SET events first beyond the maximum', () => {
+    for (let i = 0; i < RECEIVED_SECURITY_EVENTS_MAX + 2; i++) org.emulator.store.addSecurityEvent(event(i));
+    expect(org.emulator.store.securityEvents).to.have.length(RECEIVED_SECURITY_EVENTS_MAX);
+    expect(org.emulator.store.securityEvents[0]).to.deep.equal(event(2));
   });
 });
