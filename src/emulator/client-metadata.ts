@@ -10,7 +10,7 @@
  */
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { isJwkKeyType, privateMembersOf, PUBLIC_JWK_MEMBERS } from '../okta/jwk.ts';
-import { CLIENT_NAME_MAX, CLIENT_URI_MAX, JWK_KID_MAX } from '../okta/limits.ts';
+import { CLIENT_NAME_MAX, CLIENT_URI_MAX, JWK_KID_MAX, JWK_RSA_MAX_BITS } from '../okta/limits.ts';
 import { OAuthError } from './errors.ts';
 import type { ClientMetadata, StoredJwk } from './store.ts';
 
@@ -336,8 +336,13 @@ function validateJwk(key: unknown): StoredJwk {
     if (!n || !e) throw invalidClientMetadata('jwks', "An RSA key must have the 'n' and 'e' parameters as base64url strings.");
     const allowed = use === 'enc' ? RSA_ALGS.enc : use === 'sig' ? RSA_ALGS.sig : [...RSA_ALGS.sig, ...RSA_ALGS.enc];
     if (typeof alg === 'string' && !allowed.includes(alg)) throw badParameter('alg');
-    if (rsaModulusBits(n) < MIN_RSA_BITS) {
+    const bits = rsaModulusBits(n);
+    if (bits < MIN_RSA_BITS) {
       throw invalidClientMetadata('jwks', "RSA key length in the 'jwks' is less than '2,048' bits for the given key.");
+    }
+    // Worded after Okta's minimum text; the maximum is the emulator's (src/okta/limits.ts).
+    if (bits > JWK_RSA_MAX_BITS) {
+      throw invalidClientMetadata('jwks', `RSA key length in the 'jwks' is more than '${JWK_RSA_MAX_BITS.toLocaleString('en-US')}' bits for the given key.`);
     }
   } else {
     if (use === 'enc') throw invalidClientMetadata('jwks', "Only RSA keys can be used for encryption ('use': 'enc').");

@@ -58,6 +58,12 @@ export const CLIENT_NAME_MAX = 100;
  */
 export const CLIENT_URI_MAX = 1024;
 
+/**
+ * An RSA key's modulus in DCR metadata, in bits. Okta documents the minimum (2048) and no maximum; the emulator
+ * takes 8192, far above any key jose or Okta's guide makes, so one key cannot be a megabyte to store and check.
+ */
+export const JWK_RSA_MAX_BITS = 8192;
+
 /** A JWK `kid` in DCR metadata. Okta documents none; the emulator takes the URI limit, 1024. */
 export const JWK_KID_MAX = 1024;
 

@@ -19,6 +19,7 @@ import {
   CLIENT_URI_MAX,
   clipText,
   JWK_KID_MAX,
+  JWK_RSA_MAX_BITS,
   LOG_OUTCOME_REASON_MAX,
   LOG_TEXT_MAX,
   LOG_URL_MAX,
@@ -155,6 +156,23 @@ describe('limits: stored strings of Dynamic Client Registration', () => {
   it(`registers a key whose kid has exactly ${JWK_KID_MAX} characters`, async () => {
     const res = await register(serviceClient({ jwks: { keys: [{ ...rsa, kid: 'k'.repeat(JWK_KID_MAX) }] } }));
     expect(res.status).to.equal(201);
+  });
+
+  /** An RSA public JWK whose modulus has exactly `bits` bits (odd, top bit set; the emulator checks no primality). */
+  const rsaOfBits = (bits: number): Record<string, string> => {
+    const n = Buffer.alloc(Math.ceil(bits / 8), 0xa5);
+    n[0] = 1 << ((bits - 1) % 8) | (n[0]! & ((1 << ((bits - 1) % 8)) - 1));
+    n[n.length - 1]! |= 1;
+    return { kty: 'RSA', n: n.toString('base64url'), e: 'AQAB', kid: 'big' };
+  };
+
+  it(`registers an RSA key of exactly ${JWK_RSA_MAX_BITS} bits`, async () => {
+    expect((await register(serviceClient({ jwks: { keys: [rsaOfBits(JWK_RSA_MAX_BITS)] } }))).status).to.equal(201);
+  });
+
+  it(`refuses an RSA key of ${JWK_RSA_MAX_BITS + 1} bits`, async () => {
+    const res = await register(serviceClient({ jwks: { keys: [rsaOfBits(JWK_RSA_MAX_BITS + 1)] } }));
+    expectMetadataError(res, "`jwks`: RSA key length in the 'jwks' is more than '8,192' bits for the given key.");
   });
 
   it(`refuses a kid of ${JWK_KID_MAX + 1} characters with Okta's bad-kid text`, async () => {
