@@ -79,6 +79,39 @@ describe('verify with a DPoP-bound service app', function () {
       expect({ exitCode: result.exitCode, signals: org.emulator.store.signals.length }).to.deep.equal({ exitCode: 0, signals: 21 });
     });
 
+    it('ends with exit code 130 and tears down the bound app when interrupted once it is bound', async () => {
+      const before = org.emulator.store.snapshot();
+      const controller = new AbortController();
+      const result = await verifyAgainst(org, settingsFor(org, { dpop: true }), {
+        signal: controller.signal,
+        onPhase: (phase) => {
+          if (phase === 'send-risk-events') controller.abort();
+        },
+      });
+      expect({ exitCode: result.exitCode, signals: org.emulator.store.signals.length }).to.deep.equal({ exitCode: 130, signals: 0 });
+      expect(org.emulator.store.snapshot()).to.deep.equal(before);
+    });
+
+    it('renews an expiring DPoP token with the nonce it already has, so the org challenges once', async () => {
+      await org.close();
+      org = await startOrg({ eventsRateLimit: 1 });
+      const cwd = tmp('dpop-long');
+      const events = Array.from({ length: 61 }, (_, i) => ({ subjects: [{ ip: `10.0.0.${i + 1}`, riskLevel: 'LOW' }] }));
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${cwd}/events.json`, JSON.stringify(events));
+      // Every wait for the rate limit also lets 25 minutes pass: the hour-long token runs out mid-run.
+      const result = await verifyAgainst(org, settingsFor(org, { dpop: true, events: 'events.json' }, cwd), { sleep: async (ms) => org.clock.advance(ms + 25 * 60_000) });
+      const outcomes = loggedEvents(org)
+        .filter((e) => e.eventType.startsWith('app.oauth2.token.grant'))
+        .map((e) => e.outcome?.result ?? 'SUCCESS');
+      expect({ exitCode: result.exitCode, signals: org.emulator.store.signals.length, challenges: outcomes.filter((o) => o === 'CHALLENGE').length }).to.deep.equal({
+        exitCode: 0,
+        signals: 61,
+        challenges: 1,
+      });
+      expect(outcomes.filter((o) => o === 'SUCCESS').length).to.be.greaterThan(1);
+    });
+
     it('writes no proof, token or assertion into any report, file or output', async () => {
       const cwd = tmp('dpop-secrets');
       const out = sink();
@@ -128,6 +161,15 @@ describe('verify with a DPoP-bound service app', function () {
     it('says so in the summary', async () => {
       const result = await verifyAgainst(org, settingsFor(org));
       expect(formatSummary(result)).to.contain('DPoP: switched on because the token endpoint answered invalid_dpop_proof');
+    });
+
+    it('switches to DPoP when the events go in several calls too', async () => {
+      const cwd = tmp('dpop-detect-batches');
+      const events = Array.from({ length: 21 }, (_, i) => ({ subjects: [{ ip: `10.0.1.${i + 1}`, riskLevel: 'MEDIUM' }] }));
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${cwd}/events.json`, JSON.stringify(events));
+      const result = await verifyAgainst(org, settingsFor(org, { events: 'events.json' }, cwd));
+      expect({ exitCode: result.exitCode, how: result.dpop?.how, signals: org.emulator.store.signals.length }).to.deep.equal({ exitCode: 0, how: 'detected', signals: 21 });
     });
 
     it('does not bind the app itself: the org had bound it', async () => {
