@@ -1,6 +1,6 @@
 /** `okta-risk verify`: parse, call `verify()`, print the summary, map to an exit code. */
 import type { Argv } from 'yargs';
-import { DEFAULTS, ENV_VARS, REPORTERS, RISK_ACTIONS, resolveVerifySettings, type VerifyFlags } from '../config/settings.ts';
+import { DEFAULTS, ENV_VARS, FLOWS, REPORTERS, RISK_ACTIONS, resolveVerifySettings, type VerifyFlags } from '../config/settings.ts';
 import type { verify } from '../run/verify.ts';
 import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
@@ -23,6 +23,9 @@ export interface VerifyArgs {
   force?: boolean;
   dpop?: boolean;
   'events-rate-limit'?: number;
+  flow?: string;
+  'jwks-url'?: string;
+  'subject-email'?: string;
 }
 
 /** The flags as the settings module takes them (unset flags stay undefined, so lower layers can fill them). */
@@ -44,6 +47,9 @@ export function toVerifyFlags(argv: VerifyArgs): VerifyFlags {
     force: argv.force,
     dpop: argv.dpop,
     eventsRateLimit: argv['events-rate-limit'],
+    flow: argv.flow,
+    jwksUrl: argv['jwks-url'],
+    subjectEmail: argv['subject-email'],
   };
 }
 
@@ -88,7 +94,11 @@ export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
         .option('force', { type: 'boolean', describe: 'Borrow a provider that another client is linked to (restored at teardown).' })
         .option('dpop', { type: 'boolean', describe: 'Bind the service app to DPoP and send a DPoP proof with every partner request. [default: only when the org asks for DPoP]' })
         .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute. [default: ${DEFAULTS.eventsRateLimit}]` })
+        .option('flow', { type: 'string', choices: [...FLOWS], describe: "What to verify: risk (the Risk APIs Okta retired) or ssf (its Shared Signals receiver, their successor). [default: risk]" })
+        .option('jwks-url', { type: 'string', describe: 'With --flow ssf against a real org: the public https URL that serves the JWKS of --key. [default: a loopback server, for an org on this machine]' })
+        .option('subject-email', { type: 'string', describe: 'With --flow ssf: the sign-in email of the user the SETs are about. [default on the emulator: admin@example.com]' })
         .example('$0 verify', 'Run the whole flow against the embedded emulator')
+        .example('$0 verify --flow ssf', "Verify Okta's SSF receiver flow against the embedded emulator")
         .example('OKTA_CLIENT_ORGURL=https://dev-123456.okta.com OKTA_CLIENT_TOKEN=… $0 verify', 'Run it against a real org')
         .example('$0 verify --action log_only --events events.json --reporters cli junit', 'Send your own events, log only, JUnit for CI')
         .example('$0 verify --dpop', 'Run the flow with a DPoP-bound service app, as new Admin Console apps are')

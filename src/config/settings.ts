@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { HarnessError } from '../errors.ts';
 import { MAX_PROVIDER_NAME_LENGTH, RISK_PROVIDER_ACTIONS, type RiskProviderAction } from '../okta/risk-providers.ts';
-import { assertNoStrayCharacters, checkApiToken, checkOrgUrl } from './org-url.ts';
+import { assertNoStrayCharacters, checkApiToken, checkOrgUrl, isLoopbackHost } from './org-url.ts';
 
 /** The risk provider actions Okta accepts (the shared contract's enum). */
 export const RISK_ACTIONS = RISK_PROVIDER_ACTIONS;
@@ -24,9 +24,18 @@ export type RiskAction = RiskProviderAction;
 export const REPORTERS = ['cli', 'junit', 'html', 'htmlextra'] as const;
 export type ReporterName = (typeof REPORTERS)[number];
 
+/** What verify proves: the Risk API flow (Okta's retired path, the default) or the SSF receiver flow. */
+export const FLOWS = ['risk', 'ssf'] as const;
+export type VerifyFlow = (typeof FLOWS)[number];
+
+/** The user the SSF flow's SETs are about on an emulator: its super admin, the one user it always has. */
+export const EMULATOR_SUBJECT_EMAIL = 'admin@example.com';
+
 export const DEFAULTS = {
   /** The guide's example name. */
   providerName: 'Risk Provider Example',
+  /** The SSF flow's Security Events Provider name (Okta's guide gives no example; at most 100 characters). */
+  ssfProviderName: 'okta-risk-harness SSF transmitter',
   /** The guide's action. */
   action: 'enforce_and_log' as RiskAction,
   reporters: ['cli', 'junit', 'html'] as ReporterName[],
@@ -62,6 +71,9 @@ export interface VerifyFlags {
   force?: boolean;
   dpop?: boolean;
   eventsRateLimit?: number;
+  flow?: string;
+  jwksUrl?: string;
+  subjectEmail?: string;
 }
 
 export type Target = { kind: 'emulator' } | { kind: 'org'; orgUrl: string; apiToken: string };
@@ -87,6 +99,20 @@ export interface VerifySettings {
    */
   dpop?: boolean;
   eventsRateLimit: number;
+  /** Default `risk`. */
+  flow: VerifyFlow;
+  /** The SSF flow's settings; present exactly when `flow` is `ssf`. */
+  ssf?: SsfSettings;
+}
+
+export interface SsfSettings {
+  /**
+   * Where the org fetches the run's public key. Absent: a loopback server the runner starts (only an org on
+   * this machine can reach it: the embedded emulator or a standalone one).
+   */
+  jwksUrl?: string;
+  /** The sign-in email of the user the SETs are about (a user of the org, or they are dropped unlogged). */
+  subjectEmail: string;
 }
 
 export interface SettingsSources {
@@ -211,9 +237,18 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
       fix: 'start a standalone emulator (npm run emulator -- --port 8787) and run OKTA_CLIENT_TOKEN=<the token it prints> npm run verify -- --org-url http://127.0.0.1:8787 --keep, or point verify at a real org.',
     });
   }
+  const flow = (flags.flow ?? 'risk') as VerifyFlow;
+  if (!(FLOWS as readonly string[]).includes(flow)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `--flow must be one of ${FLOWS.join(', ')}; got "${flags.flow}".`, {
+      setting: '--flow',
+      fix: "pass --flow risk (the Risk Providers and Risk Events APIs, the default) or --flow ssf (Okta's Shared Signals receiver, their successor).",
+    });
+  }
   return {
     target,
-    providerName: checkProviderName(flags.providerName ?? DEFAULTS.providerName, '--provider-name'),
+    flow,
+    ...(flow === 'ssf' && { ssf: resolveSsfSettings(flags, target) }),
+    providerName: checkProviderName(flags.providerName ?? (flow === 'ssf' ? DEFAULTS.ssfProviderName : DEFAULTS.providerName), '--provider-name'),
     providerId: flags.providerId,
     action: action as RiskAction,
     eventsFile: flags.events === undefined ? undefined : resolve(cwd, flags.events),
@@ -226,4 +261,65 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
     dpop: flags.dpop ?? false,
     eventsRateLimit,
   };
+}
+
+/** The risk flow's flags that mean nothing to the SSF flow: refused rather than silently ignored. */
+const RISK_ONLY_FLAGS = [
+  ['events', '--events'],
+  ['action', '--action'],
+  ['providerId', '--provider-id'],
+  ['force', '--force'],
+] as const;
+
+/** A sign-in email as Okta's login takes it, simple enough to go into a SET and a System Log filter. */
+const SIGN_IN_EMAIL = /^[^\s@"\\]{1,64}@[^\s@"\\]{1,255}$/;
+
+function resolveSsfSettings(flags: VerifyFlags, target: Target): SsfSettings {
+  for (const [key, flag] of RISK_ONLY_FLAGS) {
+    if (flags[key] !== undefined) {
+      throw new HarnessError('ERR_SETTING_INVALID', `${flag} applies to the Risk API flow, not to --flow ssf.`, {
+        setting: flag,
+        fix: `leave ${flag} out with --flow ssf (the SSF flow registers a provider of its own and pushes its own SETs), or drop --flow ssf.`,
+      });
+    }
+  }
+  if (flags.keep) {
+    throw new HarnessError('ERR_SETTING_INVALID', '--keep is not offered with --flow ssf yet: the SETs a run pushes are spent (each jti once), and Postman cannot mint new ones.', {
+      setting: '--keep',
+      fix: 'leave --keep out with --flow ssf; the run registers, pushes, confirms and deletes the provider by itself.',
+    });
+  }
+  const onThisMachine = target.kind === 'emulator' || isLoopbackHost(new URL(target.orgUrl).hostname);
+  const where = target.kind === 'org' ? target.orgUrl : 'the org';
+  if (flags.jwksUrl === undefined && !onThisMachine) {
+    throw new HarnessError('ERR_SETTING_MISSING', `--flow ssf against ${where} needs --jwks-url: the org fetches the run's public key from Okta's cloud, so it must be published at a public https URL.`, {
+      setting: '--jwks-url',
+      fix: 'publish {"keys": [<public JWK>]} (okta-risk keys --out <folder> writes public.jwk.json) at a public https URL served as application/json, then pass --jwks-url <that URL> --key <folder>/private.jwk.json.',
+    });
+  }
+  if (flags.jwksUrl !== undefined && flags.key === undefined) {
+    throw new HarnessError('ERR_SETTING_MISSING', '--jwks-url needs --key: the SETs must be signed with the private half of the key that URL publishes, and a fresh key is published nowhere.', {
+      setting: '--key',
+      fix: 'pass --key with the private key whose public JWK the --jwks-url JWKS holds.',
+    });
+  }
+  if (flags.jwksUrl !== undefined) assertNoStrayCharacters(flags.jwksUrl, '--jwks-url');
+  let subjectEmail = flags.subjectEmail;
+  if (subjectEmail === undefined) {
+    if (!onThisMachine) {
+      throw new HarnessError('ERR_SETTING_MISSING', `--flow ssf against ${where} needs --subject-email: the SETs must name a user of the org by sign-in email, or Okta drops them without a trace.`, {
+        setting: '--subject-email',
+        fix: 'pass --subject-email with the sign-in email of a test user of that org (the SETs report a low risk for it, then none again).',
+      });
+    }
+    subjectEmail = EMULATOR_SUBJECT_EMAIL;
+  }
+  assertNoStrayCharacters(subjectEmail, '--subject-email');
+  if (!SIGN_IN_EMAIL.test(subjectEmail)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `--subject-email must be a sign-in email such as jane.doe@example.com; got "${subjectEmail}".`, {
+      setting: '--subject-email',
+      fix: 'pass the sign-in email (login) of a user of the org.',
+    });
+  }
+  return { ...(flags.jwksUrl !== undefined && { jwksUrl: flags.jwksUrl }), subjectEmail };
 }

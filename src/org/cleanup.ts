@@ -4,6 +4,7 @@
  * run twice: what is already gone counts as done. It never overwrites a provider that someone else changed
  * after the run.
  */
+import { PROVIDERS_PATH } from '../okta/ssf.ts';
 import type { Journal } from '../state/journal.ts';
 import { undoneEntry, undoPlan, type UndoKind, type UndoStep } from '../state/undo-plan.ts';
 import type { OrgClient, OrgResponse } from './org-client.ts';
@@ -87,6 +88,8 @@ const STEP_NAMES: Record<UndoKind, string> = {
   'forget-grant': 'revoke grant',
   'delete-client': 'delete service app',
   'find-clients': 'delete service app',
+  'delete-security-events-provider': 'delete security events provider',
+  'find-security-events-providers': 'delete security events provider',
 };
 
 /** How each step is done against the org; true when its journal entry may go. */
@@ -159,7 +162,35 @@ const UNDO: { [K in UndoKind]: (step: StepOf<K>, org: OrgClient, act: Act) => Pr
     if (found.length === 0) act({ step: 'delete service app', outcome: 'already gone', detail: `no app named "${providerName}" holds this run's key ${kid}` });
     return deleteClients(found, org, act);
   },
+  async 'delete-security-events-provider'({ id }, org, act) {
+    return deleteSecurityEventsProviders([id], org, act);
+  },
+  async 'find-security-events-providers'({ issuer }, org, act) {
+    const response = await org.request<Array<{ id?: unknown; settings?: { issuer?: unknown } }>>('GET', PROVIDERS_PATH);
+    if (response.status !== 200 || !Array.isArray(response.body)) {
+      act({ step: 'delete security events provider', outcome: 'failed', detail: `listing the security events providers: HTTP ${response.status}` });
+      return false;
+    }
+    // The issuer is the run's own (it carries the run id), and Okta routes SETs by it: a match is this run's.
+    const found = response.body.filter((p) => p.settings?.issuer === issuer && typeof p.id === 'string').map((p) => p.id as string);
+    if (found.length === 0) act({ step: 'delete security events provider', outcome: 'already gone', detail: `no security events provider has this run's issuer ${issuer}` });
+    return deleteSecurityEventsProviders(found, org, act);
+  },
 };
+
+async function deleteSecurityEventsProviders(ids: string[], org: OrgClient, act: Act): Promise<boolean> {
+  let done = true;
+  for (const id of ids) {
+    const response = await org.request('DELETE', `${PROVIDERS_PATH}/${encodeURIComponent(id)}`);
+    if (response.status === 204 || response.status === 404) {
+      act({ step: 'delete security events provider', outcome: response.status === 204 ? 'done' : 'already gone', detail: `security events provider ${id}` });
+    } else {
+      done = false;
+      act({ step: 'delete security events provider', outcome: 'failed', detail: `security events provider ${id}: HTTP ${response.status}` });
+    }
+  }
+  return done;
+}
 
 async function deleteClients(clientIds: string[], org: OrgClient, act: Act): Promise<boolean> {
   let done = true;

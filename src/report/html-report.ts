@@ -12,7 +12,7 @@ import type { Redactor } from '../run/redact.ts';
 import { mergeSummaries, type ReportRun, type WrittenReport } from '../run/reports.ts';
 import type { VerifyResult } from '../run/verify.ts';
 import { packagePath } from '../package-root.ts';
-import { buildReportView, type ReportView } from './report-view.ts';
+import { buildReportView, type ReportInput, type ReportView } from './report-view.ts';
 
 /** The file name of the self-contained report in a run's reports folder. */
 export const HTML_REPORT_FILE = 'report.html';
@@ -37,6 +37,10 @@ export interface HtmlReportRequest {
   redactor: Redactor;
   /** Requests whose bodies carry secrets and are not shown (the token call). */
   secretBodyRequests: readonly string[];
+  /** The flow's guide steps and why its secret calls' bodies are hidden. Default: the Risk API flow's. */
+  steps?: ReportInput['steps'];
+  bodiesHiddenReason?: string;
+  heading?: ReportInput['heading'];
 }
 
 /** The page as text, redacted. */
@@ -50,7 +54,7 @@ export function renderHtmlReport(request: HtmlReportRequest): string {
     return timings.completed ?? (timings.started === undefined ? 0 : timings.started + answered);
   });
   const timing = { started: (request.runs[0]?.summary.run.timings as { started?: number } | undefined)?.started, completed: Math.max(0, ...ends) || undefined };
-  const view = buildReportView({ result: request.result, summary, secretBodyRequests: request.secretBodyRequests, skipHeaders: SKIPPED_HEADERS, timing }, clean);
+  const view = buildReportView({ result: request.result, summary, secretBodyRequests: request.secretBodyRequests, skipHeaders: SKIPPED_HEADERS, timing, steps: request.steps, bodiesHiddenReason: request.bodiesHiddenReason, heading: request.heading }, clean);
   // Each value was redacted before it was cut or formatted; the page is redacted again as a whole.
   return clean(template()(view).trimStart());
 }

@@ -13,15 +13,18 @@ import { hintFor, VERDICT } from '../run/summary.ts';
 import type { VerifyResult } from '../run/verify.ts';
 
 /** One of the guide's steps, and the collection requests that carry it out (none: the runner does it). */
-export interface GuideStep {
-  id: 'key' | 'service-app' | 'grant' | 'provider' | 'assertion' | 'token' | 'events' | 'system-log' | 'teardown';
+export interface GuideStep<F extends string = FolderName, R extends string = RequestName> {
+  /** `key` (the runner's first step) and `teardown` (the last) are the same in every flow. */
+  id: string;
   /** The guide's heading for the step. */
   title: string;
   /** The guide's section (the collection's folder) the step belongs to. */
-  folder: FolderName;
-  requests: readonly RequestName[];
+  folder: F;
+  requests: readonly R[];
   /** For a step the runner does itself: what it did. */
   runner?: string;
+  /** For a runner step other than `key`: the request whose running shows the runner did it. */
+  doneWith?: R;
 }
 
 export const GUIDE_STEPS: readonly GuideStep[] = [
@@ -41,6 +44,7 @@ export const GUIDE_STEPS: readonly GuideStep[] = [
     folder: FOLDERS.testIntegration,
     requests: [],
     runner: 'Signed by the runner (jose): iss = sub = the clientId, aud = the token URL, 5 minutes, a fresh jti. A secret: not shown.',
+    doneWith: REQUESTS.getAccessToken,
   },
   { id: 'token', title: 'Create an access token', folder: FOLDERS.testIntegration, requests: [REQUESTS.getAccessToken] },
   { id: 'events', title: 'Send risk events to Okta', folder: FOLDERS.testIntegration, requests: [REQUESTS.sendRiskEvents] },
@@ -133,6 +137,8 @@ export interface ReportView {
   verdict: string;
   passed: boolean;
   exitCode: number;
+  /** The masthead's line above the verdict: what was verified. */
+  eyebrow: string;
   steps: ViewStep[];
   /** Where the run went wrong, for the first screen: `Failed at step 2: Create a service app`. */
   where?: string;
@@ -155,7 +161,15 @@ export interface ReportInput {
   skipHeaders: readonly string[];
   /** When the first Newman run started and the last ended (ms since the epoch). */
   timing?: { started?: number; completed?: number };
+  /** The flow's guide steps. Default: the Risk API flow's ({@link GUIDE_STEPS}). */
+  steps?: readonly GuideStep<string, string>[];
+  /** Why a secret call's bodies are not shown. Default: the Risk API token call's reason. */
+  bodiesHiddenReason?: string;
+  /** What was verified, for the title and the masthead. Default: the Risk API flow's words. */
+  heading?: { title: string; eyebrow: string };
 }
+
+const RISK_API_HEADING = { title: 'Okta risk provider verification', eyebrow: 'Okta third-party risk provider integration' };
 
 /** A body longer than this is cut (after redaction, so no secret is ever cut in half and left readable). */
 export const MAX_BODY_CHARS = 20_000;
@@ -275,7 +289,7 @@ function buildCall(report: RequestReport, execution: PlainExecution | undefined,
     requestBody: hidden || !requestBody ? undefined : bodyText(clean(requestBody)),
     responseHeaders: headers(response?.header),
     responseBody: hidden || !responseBody ? undefined : bodyText(clean(responseBody)),
-    bodiesHidden: hidden ? 'The bodies of this call are not shown: the request carries the client assertion and the response the access token.' : undefined,
+    bodiesHidden: hidden ? (input.bodiesHiddenReason ?? 'The bodies of this call are not shown: the request carries the client assertion and the response the access token.') : undefined,
     hasExchange: execution !== undefined,
   };
 }
@@ -334,9 +348,9 @@ export function buildReportView(input: ReportInput, clean: Clean = (t) => t): Re
     retriesByCall.set(record.call, [...(retriesByCall.get(record.call) ?? []), ...record.reasons]);
   }
   const keyId = keyIdOf(summary);
-  const tokenRan = reports.some((r) => r.name === REQUESTS.getAccessToken);
+  const guideSteps: readonly GuideStep<string, string>[] = input.steps ?? GUIDE_STEPS;
 
-  const steps: ViewStep[] = GUIDE_STEPS.map((guide, i) => {
+  const steps: ViewStep[] = guideSteps.map((guide, i) => {
     const own = reports.filter((r) => (guide.requests as readonly string[]).includes(r.name));
     const calls = own.map((r) => buildCall(r, pairs.get(r), input, clean));
     const reasons = guide.requests.flatMap((name) => retriesByCall.get(name) ?? []);
@@ -344,7 +358,7 @@ export function buildReportView(input: ReportInput, clean: Clean = (t) => t): Re
     const passedCount = own.reduce((n, r) => n + r.passed, 0);
     const timeMs = own.reduce((n, r) => n + (pairs.get(r)?.response?.responseTime ?? 0), 0);
     let status: StepStatus;
-    if (guide.runner) status = guide.id === 'key' || tokenRan ? 'done' : 'not-run';
+    if (guide.runner) status = guide.doneWith === undefined || reports.some((r) => r.name === guide.doneWith) ? 'done' : 'not-run';
     else if (own.length === 0) status = guide.id === 'teardown' && result.kept ? 'kept' : 'not-run';
     else status = own.some((r) => r.failed > 0) ? 'failed' : 'passed';
     const problems: string[] = [];
@@ -372,7 +386,7 @@ export function buildReportView(input: ReportInput, clean: Clean = (t) => t): Re
   // A folder that broke (no response, a script that threw) marks the step of the last request that ran in it.
   for (const phase of result.phases) {
     if (!phase.broken) continue;
-    const inFolder = steps.filter((s) => s.folder === phase.name && !GUIDE_STEPS[s.number - 1]!.runner);
+    const inFolder = steps.filter((s) => s.folder === phase.name && !guideSteps[s.number - 1]!.runner);
     const step = inFolder.filter((s) => s.calls.length > 0).at(-1) ?? inFolder[0];
     if (!step) continue;
     step.status = 'failed';
@@ -424,7 +438,8 @@ export function buildReportView(input: ReportInput, clean: Clean = (t) => t): Re
       ].map(clean)
     : undefined;
   return {
-    title: clean(`Okta risk provider verification: ${host}, run ${result.runId}`),
+    title: clean(`${(input.heading ?? RISK_API_HEADING).title}: ${host}, run ${result.runId}`),
+    eyebrow: (input.heading ?? RISK_API_HEADING).eyebrow,
     org: clean(host),
     target: result.target === 'emulator' ? 'the embedded Okta org emulator' : clean(result.orgUrl ?? 'the org'),
     runId: result.runId,

@@ -122,7 +122,7 @@ export function riskApisNotServed(orgUrl: string, cause: string | undefined): Ha
     `The org at ${orgUrl} does not serve the Risk Providers API: GET /api/v1/risk/providers answered HTTP 404${cause ? ` (${cause})` : ''}. Okta retired the Risk APIs (deprecated at the end of 2024, gone from its API since release 2025.10.0); nothing was created.`,
     {
       setting: '--org-url',
-      fix: "this okta-risk verifies the Risk API flow only: run verify against the embedded emulator (leave --org-url unset) to keep testing it, and see the README's 'Orgs without the Risk APIs' for the successor, Okta's Shared Signals (SSF) receiver.",
+      fix: "verify the successor, Okta's Shared Signals (SSF) receiver, on this org: okta-risk verify --flow ssf --jwks-url <the public https URL of your key's JWKS> --key <that key> --subject-email <a test user's sign-in email> (README: 'Verifying Okta's SSF receiver'); or run verify against the embedded emulator (leave --org-url unset) to keep testing the Risk API flow.",
     },
   );
 }

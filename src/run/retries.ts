@@ -17,7 +17,7 @@ export interface RetryRecord {
   causes: RetryCause[];
 }
 
-export function collectRetries(phases: readonly PhaseReport[], harnessRetries: ReadonlyArray<{ call: string; cause: RetryCause }>): RetryRecord[] {
+export function collectRetries(phases: readonly PhaseReport<string>[], harnessRetries: ReadonlyArray<{ call: string; cause: RetryCause }>): RetryRecord[] {
   const records: RetryRecord[] = [];
   for (const request of phases.flatMap((p) => p.requests)) {
     if (request.causes.length > 0) records.push({ call: request.name, source: 'collection', reasons: request.causes.map(describeCause), causes: [...request.causes] });

@@ -5,6 +5,7 @@
  * environment (`env`) or registers secrets (`secret`).
  */
 import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
+import type { VariableName } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
 import type { ProviderKeyPair } from '../keys/index.ts';
 import type { OrgClient } from '../org/org-client.ts';
@@ -37,7 +38,8 @@ export interface RunContextOptions {
   log: (line: string) => void;
 }
 
-export class RunContext {
+/** `K`: the run's collection's variable names (default: the Risk API collection's). */
+export class RunContext<K extends string = VariableName> {
   readonly settings: VerifySettings;
   readonly runId: string;
   readonly orgUrl: string;
@@ -47,7 +49,7 @@ export class RunContext {
   readonly redactor: Redactor;
   readonly clock: RunClock;
   /** The Postman environment every Newman run of this run reads and writes. */
-  readonly env: RunEnvironment;
+  readonly env: RunEnvironment<K>;
   readonly signal: AbortSignal | undefined;
   readonly log: (line: string) => void;
 
@@ -60,7 +62,7 @@ export class RunContext {
     this.keys = options.keys;
     this.redactor = options.redactor;
     this.clock = options.clock;
-    this.env = new RunEnvironment(options.environment);
+    this.env = new RunEnvironment<K>(options.environment);
     this.signal = options.signal;
     this.log = options.log;
   }
@@ -76,7 +78,7 @@ export class RunContext {
   }
 
   /** Mints a fresh client assertion for the run's app into `clientAssertion` (a jti is single-use). */
-  async mintAssertion(): Promise<void> {
+  async mintAssertion(this: RunContext): Promise<void> {
     const assertion = await mintClientAssertion({
       clientId: this.env.get('clientId'),
       orgUrl: this.orgUrl,

@@ -14,7 +14,8 @@ export interface LiveScope {
   set(key: string, value: string, type?: string): void;
 }
 
-export class RunEnvironment {
+/** `K`: the collection's variable names (default: the Risk API collection's). */
+export class RunEnvironment<K extends string = VariableName> {
   #values: EnvironmentMap;
   #live: LiveScope | undefined;
 
@@ -23,7 +24,7 @@ export class RunEnvironment {
   }
 
   /** A variable's value; '' when it is unset. */
-  get(key: VariableName): string {
+  get(key: K): string {
     if (this.#live) {
       const value = this.#live.get(key);
       return value == null ? '' : String(value);
@@ -31,7 +32,7 @@ export class RunEnvironment {
     return this.#values[key] ?? '';
   }
 
-  set(key: VariableName, value: string): void {
+  set(key: K, value: string): void {
     this.#values[key] = value;
     this.#live?.set(key, value);
   }

@@ -28,8 +28,8 @@ export interface RequestReport {
   causes: RetryCause[];
 }
 
-export interface PhaseReport {
-  name: FolderName;
+export interface PhaseReport<F extends string = FolderName> {
+  name: F;
   requests: RequestReport[];
   passed: boolean;
   broken?: string;
@@ -48,13 +48,32 @@ export type RetryPolicy =
   | { kind: 'never' }
   | { kind: 'check'; tookEffect: () => Promise<boolean | 'unknown'> };
 
-export interface StepRunnerOptions {
+/**
+ * Which collection the runner drives: its folders' requests in order, its secret variables, and what a
+ * rate-limited request waits for. Default: the Risk API collection's.
+ */
+export interface CollectionLayout<F extends string = FolderName, R extends string = RequestName> {
+  folderRequests: { readonly [K in F]: readonly R[] };
+  secretKeys: readonly string[];
+  /** What a rate-limited request waits for ("the events rate limit"); undefined: "the rate limit of <name>". */
+  rateLimitOf?(name: R): string | undefined;
+}
+
+export const RISK_API_LAYOUT: CollectionLayout = {
+  folderRequests: FOLDER_REQUESTS,
+  secretKeys: SECRET_VARIABLES,
+  rateLimitOf: (name) => (name === REQUESTS.sendRiskEvents ? 'the events rate limit' : undefined),
+};
+
+export interface StepRunnerOptions<F extends string = FolderName, R extends string = RequestName> {
   collection: object;
+  /** Default: {@link RISK_API_LAYOUT}. */
+  layout?: CollectionLayout<F, R>;
   /**
    * The run's state: the runner binds its environment to each Newman run, redacts with its redactor, waits
    * on its clock, and stops waiting on its Ctrl-C signal (until the final phase). Waits are logged to its log.
    */
-  context: RunContext;
+  context: RunContext<string>;
   /** Newman's live cli reporter. */
   cli: boolean;
   /** Attempts per request, counting the first. Default 5. */
@@ -63,44 +82,40 @@ export interface StepRunnerOptions {
 
 const RETRY_BACKOFF_MS = [500, 1000, 2000, 4000];
 
-const FOLDER_OF = new Map<string, FolderName>(
-  (Object.entries(FOLDER_REQUESTS) as Array<[FolderName, readonly RequestName[]]>).flatMap(([folder, names]) => names.map((n) => [n, folder] as const)),
-);
-
-function isRequestName(name: string): name is RequestName {
-  return FOLDER_OF.has(name);
-}
-
-/** The folder a request sits in. */
-function folderOf(name: RequestName): FolderName {
-  return FOLDER_OF.get(name)!;
-}
-
-/** What a request waits for when the org's budget is spent: "the events rate limit", or its route's. */
-function rateLimitOf(name: RequestName): string {
-  return name === REQUESTS.sendRiskEvents ? 'the events rate limit' : `the rate limit of "${name}"`;
-}
-
 /** A request's line in a phase report, for an attempt that is not Newman's (adopted, interrupted, unknown). */
-function report(name: RequestName, status: number | undefined, failures: string[], causes: RetryCause[]): RequestReport {
+function report(name: string, status: number | undefined, failures: string[], causes: RetryCause[]): RequestReport {
   return { name, status, passed: 0, failed: failures.length, failures, retries: causes.map(describeCause), causes };
 }
 
-export class StepRunner {
+export class StepRunner<F extends string = FolderName, R extends string = RequestName> {
   readonly reportRuns: ReportRun[] = [];
-  readonly phases: PhaseReport[] = [];
+  readonly phases: PhaseReport<F>[] = [];
   broken: string | undefined;
   #healthy = true;
   /** While true, Ctrl-C cuts waits short; the final phase (teardown) clears it, for it must get through. */
   #interruptible = true;
-  readonly #o: StepRunnerOptions;
-  readonly #ctx: RunContext;
+  readonly #o: StepRunnerOptions<F, R>;
+  readonly #ctx: RunContext<string>;
+  readonly #layout: CollectionLayout<F, R>;
+  readonly #folderOf: Map<string, F>;
   /** When the org last said a route's budget is spent: wait until then before calling it again. */
-  readonly #waitUntil = new Map<RequestName, number>();
+  readonly #waitUntil = new Map<R, number>();
 
-  constructor(options: StepRunnerOptions) {
+  constructor(options: StepRunnerOptions<F, R>) {
     this.#o = options;
     this.#ctx = options.context;
+    this.#layout = options.layout ?? (RISK_API_LAYOUT as unknown as CollectionLayout<F, R>);
+    this.#folderOf = new Map((Object.entries(this.#layout.folderRequests) as Array<[F, readonly R[]]>).flatMap(([folder, names]) => names.map((n) => [n as string, folder] as const)));
+  }
+
+  /** The folder a request sits in (undefined for a name that is no request of the collection). */
+  #folderOfRequest(name: string): F | undefined {
+    return this.#folderOf.get(name);
+  }
+
+  /** What a request waits for when the org's budget is spent: "the events rate limit", or its route's. */
+  #rateLimitOf(name: R): string {
+    return this.#layout.rateLimitOf?.(name) ?? `the rate limit of "${name}"`;
   }
 
   /** False once a request failed for good: the phases after it are skipped, up to the final phase. */
@@ -123,15 +138,15 @@ export class StepRunner {
    * goes one request at a time. Returns whether every request passed.
    */
   async folder(
-    folders: FolderName | readonly FolderName[],
+    folders: F | readonly F[],
     options: {
       hooks?: PhaseHooks;
-      policies?: Partial<Record<RequestName, RetryPolicy>>;
-      only?: readonly RequestName[];
+      policies?: Partial<Record<R, RetryPolicy>>;
+      only?: readonly R[];
       /** One Newman run per request from the start (DPoP: each request's proof is minted right before it). */
       stepwise?: boolean;
       /** Runs right before each attempt of a request that runs on its own (see `request`). */
-      prepare?: Partial<Record<RequestName, () => Promise<boolean>>>;
+      prepare?: Partial<Record<R, () => Promise<boolean>>>;
     } = {},
   ): Promise<boolean> {
     const list = typeof folders === 'string' ? [folders] : folders;
@@ -141,12 +156,12 @@ export class StepRunner {
       for (const folder of list) if (!(await this.folder(folder, options))) return false;
       return true;
     }
-    const all = list.flatMap((f) => FOLDER_REQUESTS[f]);
+    const all = list.flatMap((f) => this.#layout.folderRequests[f]);
     const names = options.only ?? all;
     const whole = names.length === all.length;
     const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#ctx.clock.now());
-    const retry = (name: RequestName, first?: RequestResult): Promise<boolean> =>
-      this.request(folderOf(name), name, options.hooks, options.policies?.[name], first, options.prepare?.[name]);
+    const retry = (name: R, first?: RequestResult): Promise<boolean> =>
+      this.request(this.#folderOfRequest(name)!, name, options.hooks, options.policies?.[name], first, options.prepare?.[name]);
     let resumeAt = 0;
     if (whole && !mustWait && !options.stepwise) {
       const phase = await this.#run(list.length === 1 ? list[0]! : [...list], options.hooks, true);
@@ -166,14 +181,14 @@ export class StepRunner {
     return true;
   }
 
-  #adjacentInOrder(list: readonly FolderName[]): boolean {
+  #adjacentInOrder(list: readonly F[]): boolean {
     const names = ((this.#o.collection as { item?: Array<{ name?: string }> }).item ?? []).map((i) => i.name);
     const start = names.indexOf(list[0]);
     return start !== -1 && list.every((folder, i) => names[start + i] === folder);
   }
 
   /** Whether a request has run (or was given up on) in this run of verify. */
-  ran(name: RequestName): boolean {
+  ran(name: R): boolean {
     return this.phases.some((p) => p.requests.some((r) => r.name === name));
   }
 
@@ -182,8 +197,8 @@ export class StepRunner {
    * inside a folder run. Returns whether it finally passed.
    */
   async request(
-    folder: FolderName,
-    name: RequestName,
+    folder: F,
+    name: R,
     hooks?: PhaseHooks,
     policy: RetryPolicy = { kind: 'never' },
     first?: RequestResult,
@@ -207,10 +222,10 @@ export class StepRunner {
             cause.kind === 'dpop-nonce' || cause.kind === 'dpop-required'
             ? 0
             : RETRY_BACKOFF_MS[Math.min(made - 1, RETRY_BACKOFF_MS.length - 1)]!,
-      wait: (ms, cause) => this.#wait(ms, cause.kind === 'rate-limited' ? rateLimitOf(name) : `a retry of "${name}" after ${describeCause(cause)}`),
+      wait: (ms, cause) => this.#wait(ms, cause.kind === 'rate-limited' ? this.#rateLimitOf(name) : `a retry of "${name}" after ${describeCause(cause)}`),
       before: async () => {
         const waitFor = (this.#waitUntil.get(name) ?? 0) - this.#ctx.clock.now();
-        if (waitFor > 0 && !(await this.#wait(waitFor, rateLimitOf(name)))) return 'interrupted';
+        if (waitFor > 0 && !(await this.#wait(waitFor, this.#rateLimitOf(name)))) return 'interrupted';
         return prepare && !(await prepare()) ? 'stop' : 'go';
       },
       attempt: async (made, retries) => {
@@ -260,14 +275,14 @@ export class StepRunner {
       collection: this.#o.collection,
       target,
       environment: this.#ctx.env.values(),
-      secretKeys: SECRET_VARIABLES,
+      secretKeys: this.#layout.secretKeys,
       onStart: (live) => this.#ctx.env.bind(live),
       cli: this.#o.cli,
       hooks: {
         beforeRequest: hooks?.beforeRequest,
         afterResponse: (r) => {
           const wait = rateLimitWait(new Headers(r.headers), this.#ctx.clock.now());
-          if (wait > 0) this.#waitUntil.set(r.name as RequestName, this.#ctx.clock.now() + wait);
+          if (wait > 0) this.#waitUntil.set(r.name as R, this.#ctx.clock.now() + wait);
           hooks?.afterResponse?.(r);
         },
       },
@@ -279,10 +294,10 @@ export class StepRunner {
 
   /** Records a run's requests in the phase report and keeps its summary for the reports, minus `drop`. */
   #keep(phase: PhaseResult, drop: RequestResult[], retries: readonly RetryCause[] = []): void {
-    const touched = new Set<PhaseReport>();
+    const touched = new Set<PhaseReport<F>>();
     for (const r of phase.requests) {
       if (drop.includes(r)) continue;
-      const report = this.#phase(folderOf(r.name as RequestName));
+      const report = this.#phase(this.#folderOfRequest(r.name)!);
       touched.add(report);
       const failures = r.assertions.filter((a) => !a.passed && !a.skipped);
       report.requests.push({
@@ -299,7 +314,7 @@ export class StepRunner {
     if (phase.broken && drop.length === 0) {
       // A break belongs to the folder of the last request that ran (or the first, when none ran).
       const last = phase.requests.at(-1)?.name ?? (Array.isArray(phase.target) ? phase.target[0]! : phase.target);
-      const report = this.#phase(isRequestName(last) ? folderOf(last) : (last as FolderName));
+      const report = this.#phase(this.#folderOfRequest(last) ?? (last as F));
       report.broken = this.#ctx.redactor.redact(phase.broken);
       report.passed = false;
       touched.add(report);
@@ -309,12 +324,12 @@ export class StepRunner {
     if ([...touched].some((report) => !report.passed)) this.#healthy = false;
   }
 
-  #fail(folder: FolderName): void {
+  #fail(folder: F): void {
     this.#phase(folder).passed = false;
     this.#healthy = false;
   }
 
-  #phase(folder: FolderName): PhaseReport {
+  #phase(folder: F): PhaseReport<F> {
     let report = this.phases.find((p) => p.name === folder);
     if (!report) {
       report = { name: folder, requests: [], passed: true };

@@ -77,8 +77,10 @@ export function hintFor(result: VerifyResult): string | undefined {
   if (!failed?.status) return undefined;
   const admin = failed.name.startsWith('Admin:');
   if (admin && failed.status === 401) return 'the org refused the API token (401). Check --api-token / OKTA_CLIENT_TOKEN: a current token of that org, without "SSWS " or quotes.';
+  const ssf = failed.name.includes('Security Events Provider');
+  if (admin && ssf && failed.status === 403) return "the API token's admin may not manage Security Events Providers (403). Okta's SSF receiver takes a super admin's token (with Adaptive MFA only, a directly assigned super admin).";
   if (admin && failed.status === 403) return "the API token's admin may not do this (403). Registering an app and granting okta.* scopes takes a super admin's token.";
-  if (admin && failed.status === 404 && failed.name.includes('Provider')) return 'the org does not serve the Risk Providers API (404). Okta retired it (deprecated at the end of 2024); its successor is the Shared Signals (SSF) receiver; use the embedded emulator to keep testing this flow.';
+  if (admin && !ssf && failed.status === 404 && failed.name.includes('Provider')) return 'the org does not serve the Risk Providers API (404). Okta retired it (deprecated at the end of 2024); verify its successor, the Shared Signals (SSF) receiver, with --flow ssf, or use the embedded emulator to keep testing this flow.';
   if (failed.name === 'Partner: API to get the access token' && failed.status === 401) return "the org refused the client assertion (401). Check that this machine's clock is right: the assertion's iat and exp are checked to the second.";
   return undefined;
 }

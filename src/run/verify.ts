@@ -34,6 +34,7 @@ import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
 import { tearDown, teardownPlan } from './teardown.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
+import { verifySsf } from '../ssf/verify-ssf.ts';
 
 export interface VerifyOptions {
   settings: VerifySettings;
@@ -58,7 +59,8 @@ export interface VerifyResult {
   runId: string;
   orgUrl?: string;
   target: 'emulator' | 'org';
-  phases: PhaseReport[];
+  /** The Risk API flow's folders, or the SSF flow's. */
+  phases: PhaseReport<string>[];
   reports: WrittenReport[];
   /** What the fallback cleanup did when the Tear down folder left something behind. */
   cleanup?: CleanupReport;
@@ -98,8 +100,8 @@ interface CollectionItem {
  * Loads the shared collection and gives every item a stable id (from its path of names) where it has none:
  * the SDK would invent a new random id in each Newman run, and the merged reports match requests by id.
  */
-async function loadCollection(): Promise<object> {
-  const collection = JSON.parse(await readFile(COLLECTION_FILE, 'utf8')) as { item: CollectionItem[] };
+export async function loadCollection(file: string = COLLECTION_FILE): Promise<object> {
+  const collection = JSON.parse(await readFile(file, 'utf8')) as { item: CollectionItem[] };
   const assign = (items: CollectionItem[], prefix: string): void => {
     for (const item of items) {
       const path = `${prefix}/${item.name}`;
@@ -115,6 +117,8 @@ const TOKEN_REFRESH_MARGIN_MS = 120_000;
 
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const { settings } = options;
+  // The SSF flow drives its own collection through the same runner, journal and reports.
+  if (settings.flow === 'ssf') return verifySsf(options);
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
   const streams = options.streams ?? { out: process.stdout, err: process.stderr };

@@ -37,6 +37,11 @@ export interface JournalData {
   grant?: { status: 'pending'; clientId: string } | { status: 'created'; clientId: string; id: string };
   /** The provider the run points at its app, with what it held before; `created` when the run made it. */
   provider?: { id: string; created: boolean; previous: ProviderSettings | null };
+  /**
+   * The SSF flow's Security Events Provider: `pending` from the moment the create call is sent (found again by
+   * its issuer, unique to the run) until its id is known. Undone by deleting it.
+   */
+  securityEventsProvider?: { status: 'pending'; issuer: string } | { status: 'created'; id: string; issuer: string };
 }
 
 /** The state file for an org, e.g. `.runs/state/dev-123456.okta.com.json`. */
@@ -115,6 +120,10 @@ export function readJournal(path: string, expectedOrgUrl?: string): JournalData 
   if (j?.client?.status === 'created' && typeof j.client.id !== 'string') problems.push('"client.id" is missing');
   if (j?.grant && typeof j.grant.clientId !== 'string') problems.push('"grant.clientId" is missing');
   if (j?.provider && (typeof j.provider.id !== 'string' || typeof j.provider.created !== 'boolean')) problems.push('"provider" is malformed');
+  const sep = j?.securityEventsProvider;
+  if (sep && (typeof sep.issuer !== 'string' || !['pending', 'created'].includes(sep.status) || (sep.status === 'created' && typeof sep.id !== 'string'))) {
+    problems.push('"securityEventsProvider" is malformed');
+  }
   if (problems.length > 0) {
     throw new HarnessError('ERR_STATE_INVALID', `The state file ${path} is not an okta-risk-harness journal: ${problems.join('; ')}.`, {
       setting: '--state',
@@ -221,8 +230,19 @@ export class Journal {
     this.#update((j) => void (j.provider = { id, created: true, previous: null }));
   }
 
+  /** The create call for the SSF flow's provider is about to be sent, with the run's own issuer. */
+  securityEventsProviderPending(issuer: string): void {
+    if (!this.#data.securityEventsProvider) this.#update((j) => void (j.securityEventsProvider = { status: 'pending', issuer }));
+  }
+
+  /** The org answered with the provider's id (or a check found the provider a lost answer had made). */
+  securityEventsProviderCreated(id: string): void {
+    const entry = this.#data.securityEventsProvider;
+    if (entry) this.#update((j) => void (j.securityEventsProvider = { status: 'created', id, issuer: entry.issuer }));
+  }
+
   /** One change is undone (or found already gone): it leaves the journal. */
-  undone(what: 'client' | 'grant' | 'provider'): void {
+  undone(what: 'client' | 'grant' | 'provider' | 'securityEventsProvider'): void {
     if (this.#data[what]) this.#update((j) => delete j[what]);
   }
 
@@ -235,7 +255,7 @@ export class Journal {
 
   /** True when nothing is left to undo. */
   get empty(): boolean {
-    return !this.#data.client && !this.#data.grant && !this.#data.provider;
+    return !this.#data.client && !this.#data.grant && !this.#data.provider && !this.#data.securityEventsProvider;
   }
 
   /** Removes the file, and a kept run's key beside it: everything it recorded has been undone. */

@@ -20,7 +20,11 @@ export type UndoStep =
   /** The app the run registered: deactivate, then delete. */
   | { kind: 'delete-client'; id: string }
   /** The create call was sent but its answer never recorded: find apps with the run's name and key id. */
-  | { kind: 'find-clients'; providerName: string; kid: string };
+  | { kind: 'find-clients'; providerName: string; kid: string }
+  /** The SSF flow's Security Events Provider: delete it. */
+  | { kind: 'delete-security-events-provider'; id: string }
+  /** Its create call was sent but the answer never recorded: find providers with the run's issuer. */
+  | { kind: 'find-security-events-providers'; issuer: string };
 
 export type UndoKind = UndoStep['kind'];
 
@@ -38,11 +42,14 @@ export function undoPlan(data: Readonly<JournalData>): UndoStep[] {
   else if (data.grant) steps.push({ kind: 'forget-grant', clientId: data.grant.clientId });
   if (data.client?.status === 'created') steps.push({ kind: 'delete-client', id: data.client.id });
   else if (data.client) steps.push({ kind: 'find-clients', providerName: data.providerName, kid: data.kid });
+  const sep = data.securityEventsProvider;
+  if (sep?.status === 'created') steps.push({ kind: 'delete-security-events-provider', id: sep.id });
+  else if (sep) steps.push({ kind: 'find-security-events-providers', issuer: sep.issuer });
   return steps;
 }
 
 /** What each step changes in the journal once done. */
-export function undoneEntry(step: UndoStep): 'provider' | 'grant' | 'client' {
+export function undoneEntry(step: UndoStep): 'provider' | 'grant' | 'client' | 'securityEventsProvider' {
   switch (step.kind) {
     case 'delete-provider':
     case 'restore-provider':
@@ -54,5 +61,8 @@ export function undoneEntry(step: UndoStep): 'provider' | 'grant' | 'client' {
     case 'delete-client':
     case 'find-clients':
       return 'client';
+    case 'delete-security-events-provider':
+    case 'find-security-events-providers':
+      return 'securityEventsProvider';
   }
 }

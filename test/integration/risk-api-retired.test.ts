@@ -23,11 +23,17 @@ describe('verify against an org that no longer serves the Risk APIs', function (
       `The org at ${org.url} does not serve the Risk Providers API: GET /api/v1/risk/providers answered HTTP 404 (E0000008 The requested path was not found). Okta retired the Risk APIs (deprecated at the end of 2024, gone from its API since release 2025.10.0); nothing was created.`,
     );
     expect(result.error?.fix).to.equal(
-      "this okta-risk verifies the Risk API flow only: run verify against the embedded emulator (leave --org-url unset) to keep testing it, and see the README's 'Orgs without the Risk APIs' for the successor, Okta's Shared Signals (SSF) receiver.",
+      "verify the successor, Okta's Shared Signals (SSF) receiver, on this org: okta-risk verify --flow ssf --jwks-url <the public https URL of your key's JWKS> --key <that key> --subject-email <a test user's sign-in email> (README: 'Verifying Okta's SSF receiver'); or run verify against the embedded emulator (leave --org-url unset) to keep testing the Risk API flow.",
     );
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
     expect(result.phases).to.deep.equal([]);
     expect(existsSync(join(cwd, '.runs', 'state'))).to.equal(false);
+  });
+
+  it('passes the command its fix names, verify --flow ssf, on the same org', async () => {
+    org = await startOrg({ riskApis: false });
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+    expect({ exitCode: result.exitCode, error: result.error?.code }).to.deep.equal({ exitCode: 0, error: undefined });
   });
 
   it('is not stopped when the org serves them', async () => {

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { formatSummary } from '../../src/run/summary.ts';
+import { startOrg, type TestOrg } from '../helpers/emulator.ts';
+import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
+
+describe('verify --flow ssf against the emulator', function () {
+  this.timeout(60_000);
+  let org: TestOrg;
+
+  beforeEach(async () => {
+    org = await startOrg();
+  });
+  afterEach(async () => {
+    await org.close();
+  });
+
+  it('passes every folder of the SSF collection through Newman and deletes the provider', async () => {
+    const before = org.emulator.store.securityEventsProviders.size;
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+    expect(result.error).to.equal(undefined);
+    expect(result.phases.map((p) => [p.name, p.passed, p.requests.length])).to.deep.equal([
+      ['Register the security events provider', true, 3],
+      ['Push security event tokens', true, 2],
+      ['Confirm the security events in the System Log', true, 1],
+      ['Tear down', true, 1],
+    ]);
+    expect(result.exitCode).to.equal(0);
+    expect(result.cleanup?.complete).to.equal(true);
+    expect(org.emulator.store.securityEventsProviders.size).to.equal(before);
+  });
+
+  it('lands each pushed SET in the System Log as security.events.provider.receive_event for the subject', async () => {
+    await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+    const received = org.emulator.store.securityEvents;
+    expect(received.map((e) => e.eventType)).to.deep.equal([
+      'https://schemas.okta.com/secevent/okta/event-type/user-risk-change',
+      'https://schemas.okta.com/secevent/okta/event-type/user-risk-change',
+    ]);
+    expect(new Set(received.map((e) => e.jti)).size).to.equal(2);
+  });
+
+  it('fails the System Log check, exit code 1, when the subject is no user of the org (Okta drops the events)', async () => {
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', subjectEmail: 'nobody@example.com' }));
+    expect(result.exitCode).to.equal(1);
+    const log = result.phases.find((p) => p.name === 'Confirm the security events in the System Log');
+    expect(log?.passed).to.equal(false);
+    // The poll asks again while the count is short; the last answer carries the assertions.
+    expect(log?.requests.at(-1)?.failures[0]).to.equal('The logged event count equals expectedEventCount: expected +0 to equal 2');
+    expect(org.emulator.store.securityEventsProviders.size).to.equal(0);
+  });
+
+  it('reports the SSF folders in the summary and one JUnit file', async () => {
+    const cwd = tmp('ssf');
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));
+    const summary = formatSummary(result, cwd);
+    expect(summary).to.include('PASS  Push security event tokens  (2 requests, 4/4 assertions)');
+    expect(summary).to.include('Teardown: the org is as it was found.');
+    const junit = readFileSync(result.reports.find((r) => r.kind === 'junit')!.path, 'utf8');
+    expect(junit).to.include('Transmitter: API to push a Security Event Token');
+    expect(filesBelow(join(cwd, '.runs', 'state'))).to.deep.equal([]);
+  });
+
+  it('keeps the private key and every SET out of every artifact', async () => {
+    const cwd = tmp('ssf-secrets');
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));
+    expect(result.exitCode).to.equal(0);
+    const sets: string[] = [];
+    // The SETs the org received are in its request log only as what was pushed: rebuild their signatures' form.
+    for (const file of filesBelow(cwd)) {
+      expect(file.text, file.path).to.not.match(/eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{40,}/);
+      expect(file.text, file.path).to.not.include(org.apiToken);
+      expect(file.text, file.path).to.not.match(/"d"\s*:/);
+      sets.push(file.path);
+    }
+    expect(sets.length).to.be.above(0);
+  });
+});
