@@ -71,6 +71,11 @@ export interface EmulatorOptions {
    * the schema's default, and what Okta's spec example shows for API-created apps.
    */
   dpopByDefault?: boolean;
+  /**
+   * Serve the SSF receiver (the Security Events Providers API and the SET push). Default true. `false` is an
+   * org without Identity Threat Protection: its paths are unknown (404), as the Risk APIs' are on a current org.
+   */
+  ssfReceiver?: boolean;
 }
 
 export interface ListenOptions {
@@ -152,8 +157,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...appsRoutes,
     ...tokenRoutes,
     ...(options.riskApis === false ? [] : [...riskProvidersRoutes, ...riskEventsRoutes]),
-    ...securityEventsProvidersRoutes,
-    ...securityEventsRoutes,
+    ...(options.ssfReceiver === false ? [] : [...securityEventsProvidersRoutes, ...securityEventsRoutes]),
     ...systemLogRoutes,
   ]);
 

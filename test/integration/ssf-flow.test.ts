@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { formatSummary } from '../../src/run/summary.ts';
+import { SSF_GUIDE_STEPS } from '../../src/ssf/guide-steps.ts';
 import { startOrg, type TestOrg } from '../helpers/emulator.ts';
 import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
 
@@ -62,6 +63,16 @@ describe('verify --flow ssf against the emulator', function () {
     expect(filesBelow(join(cwd, '.runs', 'state'))).to.deep.equal([]);
   });
 
+  it('lays out report.html as the SSF flow’s steps, under its own heading', async () => {
+    const cwd = tmp('ssf-html');
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));
+    const html = readFileSync(result.reports.find((r) => r.kind === 'html')!.path, 'utf8');
+    expect(html).to.include('<title>Okta SSF receiver verification: ');
+    expect(html).to.include('Okta Shared Signals (SSF) receiver integration · okta-risk verify');
+    for (const step of SSF_GUIDE_STEPS) expect(html, step.title).to.include(step.title);
+    expect(html).to.not.include('Create a service app');
+  });
+
   it('keeps the private key and every SET out of every artifact', async () => {
     const cwd = tmp('ssf-secrets');
     const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));
@@ -75,5 +86,32 @@ describe('verify --flow ssf against the emulator', function () {
       sets.push(file.path);
     }
     expect(sets.length).to.be.above(0);
+  });
+});
+
+describe('verify --flow ssf against an org without the SSF receiver', function () {
+  this.timeout(60_000);
+  let org: TestOrg;
+
+  beforeEach(async () => {
+    org = await startOrg({ ssfReceiver: false });
+  });
+  afterEach(async () => {
+    await org.close();
+  });
+
+  it('stops with exit code 2 and ERR_SSF_NOT_SERVED, naming --flow, before anything is created', async () => {
+    const before = org.emulator.store.snapshot();
+    const cwd = tmp('ssf-not-served');
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));
+    expect({ exitCode: result.exitCode, code: result.error?.code, setting: result.error?.setting, message: result.error?.message }).to.deep.equal({
+      exitCode: 2,
+      code: 'ERR_SSF_NOT_SERVED',
+      setting: '--flow',
+      message: `The org at ${org.url} does not serve the Security Events Providers API (GET /api/v1/security-events-providers answered HTTP 404); nothing was created.`,
+    });
+    expect(result.phases).to.deep.equal([]);
+    expect(org.emulator.store.snapshot()).to.deep.equal(before);
+    expect(filesBelow(join(cwd, '.runs', 'state'))).to.deep.equal([]);
   });
 });
