@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { generateProviderKeyPair } from '../../src/keys/index.ts';
 import { formatSummary } from '../../src/run/summary.ts';
+import { serveJwks } from '../../src/ssf/jwks-server.ts';
 import { SSF_GUIDE_STEPS } from '../../src/ssf/guide-steps.ts';
 import { startOrg, type TestOrg } from '../helpers/emulator.ts';
 import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
@@ -113,5 +115,57 @@ describe('verify --flow ssf against an org without the SSF receiver', function (
     expect(result.phases).to.deep.equal([]);
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
     expect(filesBelow(join(cwd, '.runs', 'state'))).to.deep.equal([]);
+  });
+});
+
+describe('verify --flow ssf with --jwks-url and --key (the real-org path, on loopback)', function () {
+  this.timeout(60_000);
+  let org: TestOrg;
+
+  beforeEach(async () => {
+    org = await startOrg();
+  });
+  afterEach(async () => {
+    await org.close();
+  });
+
+  async function keyFileIn(cwd: string) {
+    const pair = await generateProviderKeyPair();
+    const keyFile = join(cwd, 'transmitter.private.jwk.json');
+    writeFileSync(keyFile, JSON.stringify(pair.privateJwk), { mode: 0o600 });
+    return { pair, keyFile };
+  }
+
+  it('registers the provider with that JWKS URL, which the org fetches the key from, and passes', async () => {
+    const cwd = tmp('ssf-jwks-url');
+    const { pair, keyFile } = await keyFileIn(cwd);
+    const jwks = await serveJwks({ keys: [pair.publicJwk] });
+    try {
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', jwksUrl: jwks.jwksUrl, key: keyFile }, cwd));
+      // The org logged the provider's create with its settings as the target's details.
+      const created = org.emulator.store.logs.map((r) => r.event).find((e) => e.eventType === 'security.events.provider.create');
+      const registered = (created?.target as Array<{ detailEntry: { jwks_url?: string } }> | undefined)?.[0]?.detailEntry.jwks_url;
+      expect({ exitCode: result.exitCode, error: result.error?.code, registered }).to.deep.equal({ exitCode: 0, error: undefined, registered: jwks.jwksUrl });
+      // Once by the runner's check, at least once by the org for the first SET.
+      expect(jwks.fetches).to.be.at.least(2);
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('stops with exit code 2, naming --jwks-url, when that URL does not publish the key, before anything is created', async () => {
+    const cwd = tmp('ssf-jwks-url-other');
+    const { keyFile } = await keyFileIn(cwd);
+    const other = await generateProviderKeyPair();
+    const jwks = await serveJwks({ keys: [other.publicJwk] });
+    try {
+      const before = org.emulator.store.snapshot();
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', jwksUrl: jwks.jwksUrl, key: keyFile }, cwd));
+      expect({ exitCode: result.exitCode, code: result.error?.code, setting: result.error?.setting }).to.deep.equal({ exitCode: 2, code: 'ERR_SETTING_INVALID', setting: '--jwks-url' });
+      expect(result.error?.message).to.match(/^--jwks-url http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json has no key with kid /);
+      expect(org.emulator.store.snapshot()).to.deep.equal(before);
+    } finally {
+      await jwks.close();
+    }
   });
 });
