@@ -25,7 +25,7 @@ import {
   type SsfRequestName,
   type SsfVariableName,
 } from '../collection/ssf-collection.ts';
-import type { SsfEnvironmentValues } from '../environment/render-ssf-environment.ts';
+import { renderSsfEnvironment, type SsfEnvironmentValues } from '../environment/render-ssf-environment.ts';
 import { buildEmulator, type Emulator } from '../emulator/index.ts';
 import type { VerifySettings } from '../config/settings.ts';
 import { EXIT_CODES, HarnessError } from '../errors.ts';
@@ -343,7 +343,7 @@ function ssfEnvironment(
   now: () => number,
   logPoll: VerifyOptions['logPoll'],
 ): Required<SsfEnvironmentValues> {
-  return {
+  const values: Required<SsfEnvironmentValues> = {
     url: orgUrl,
     apikey: apiToken,
     providerName: settings.providerName,
@@ -360,6 +360,9 @@ function ssfEnvironment(
     logPollIntervalMs: String(logPoll?.intervalMs ?? 1000),
     retryOnRateLimit: 'true',
   };
+  // Rendered through the shared template once: what Newman gets is exactly what a Postman user fills in.
+  const rendered = renderSsfEnvironment(values).values as Array<{ key: string; value: string }>;
+  return Object.fromEntries(rendered.map((v) => [v.key, v.value])) as Required<SsfEnvironmentValues>;
 }
 
 function isLoopbackOrg(orgUrl: string): boolean {
