@@ -269,6 +269,7 @@ const RISK_ONLY_FLAGS = [
   ['action', '--action'],
   ['providerId', '--provider-id'],
   ['force', '--force'],
+  ['dpop', '--dpop'],
 ] as const;
 
 /** A sign-in email as Okta's login takes it, simple enough to go into a SET and a System Log filter. */

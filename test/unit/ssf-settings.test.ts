@@ -122,6 +122,7 @@ describe('verify --flow settings', () => {
       [{ action: 'log_only' }, '--action'],
       [{ providerId: 'rkp123' }, '--provider-id'],
       [{ force: true }, '--force'],
+      [{ dpop: true }, '--dpop'],
     ] as const) {
       it(`refuses ${flag}, a setting of the Risk API flow`, () => {
         expect(failure({ flow: 'ssf', ...flags })).to.deep.equal({
