@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { HarnessError } from '../errors.ts';
 import { MAX_PROVIDER_NAME_LENGTH, RISK_PROVIDER_ACTIONS, type RiskProviderAction } from '../okta/risk-providers.ts';
+import { SSF_LIMITS } from '../okta/ssf.ts';
 import { assertNoStrayCharacters, checkApiToken, checkOrgUrl, isLoopbackHost } from './org-url.ts';
 
 /** The risk provider actions Okta accepts (the shared contract's enum). */
@@ -149,15 +150,16 @@ export function layer(flag: string | undefined, flagName: string, envName: strin
   return undefined;
 }
 
-function checkProviderName(name: string, setting: string): string {
+/** `max`: Okta's limit for the name (the Risk Providers API's by default; a Security Events Provider's is 100). */
+function checkProviderName(name: string, setting: string, max: number = MAX_PROVIDER_NAME_LENGTH, example = 'Risk Provider Example'): string {
   assertNoStrayCharacters(name, setting);
   // The name goes into JSON request bodies of the shared collection verbatim, as the guide has it.
   // Counted in code points, as Okta's maxLength (and the emulator) counts them.
   const length = [...name].length;
-  if (length < 1 || length > MAX_PROVIDER_NAME_LENGTH || /["\\\u0000-\u001f\u007f]/.test(name)) {
-    throw new HarnessError('ERR_SETTING_INVALID', `${setting} must be 1 to ${MAX_PROVIDER_NAME_LENGTH} characters with no quotes, backslashes or control characters (Okta's limit is ${MAX_PROVIDER_NAME_LENGTH}).`, {
+  if (length < 1 || length > max || /["\\\u0000-\u001f\u007f]/.test(name)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `${setting} must be 1 to ${max} characters with no quotes, backslashes or control characters (Okta's limit is ${max}).`, {
       setting,
-      fix: `choose a name such as "Risk Provider Example".`,
+      fix: `choose a name such as "${example}".`,
     });
   }
   return name;
@@ -248,7 +250,10 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
     target,
     flow,
     ...(flow === 'ssf' && { ssf: resolveSsfSettings(flags, target) }),
-    providerName: checkProviderName(flags.providerName ?? (flow === 'ssf' ? DEFAULTS.ssfProviderName : DEFAULTS.providerName), '--provider-name'),
+    providerName:
+      flow === 'ssf'
+        ? checkProviderName(flags.providerName ?? DEFAULTS.ssfProviderName, '--provider-name', SSF_LIMITS.name, DEFAULTS.ssfProviderName)
+        : checkProviderName(flags.providerName ?? DEFAULTS.providerName, '--provider-name'),
     providerId: flags.providerId,
     action: action as RiskAction,
     eventsFile: flags.events === undefined ? undefined : resolve(cwd, flags.events),

@@ -50,6 +50,20 @@ describe('verify --flow settings', () => {
       expect(resolveWith({ flow: 'ssf' }).providerName).to.equal(DEFAULTS.ssfProviderName);
     });
 
+    it('takes a --provider-name of 100 characters, a Security Events Provider’s limit', () => {
+      expect(resolveWith({ flow: 'ssf', providerName: 'n'.repeat(100) }).providerName).to.have.length(100);
+    });
+
+    it('refuses a --provider-name of 101 characters', () => {
+      expect(failure({ flow: 'ssf', providerName: 'n'.repeat(101) })).to.deep.equal({
+        code: 'ERR_SETTING_INVALID',
+        setting: '--provider-name',
+        message: "--provider-name must be 1 to 100 characters with no quotes, backslashes or control characters (Okta's limit is 100).",
+        fix: 'choose a name such as "okta-risk-harness SSF transmitter".',
+        exitCode: 2,
+      });
+    });
+
     it('keeps a --provider-name that is given', () => {
       expect(resolveWith({ flow: 'ssf', providerName: 'Acme transmitter' }).providerName).to.equal('Acme transmitter');
     });
