@@ -1,5 +1,5 @@
 /** `okta-risk send`: parse, call `sendSignals()`, print the summary, map to an exit code. */
-import { CLIENT_ID_ENV, resolveSendSettings, type SendFlags } from '../config/send-settings.ts';
+import { CLIENT_ID_ENV, resolveSendSettings, EMULATOR_SET_RATE_LIMIT, SEND_VIAS, SSF_ISSUER_ENV, SSF_SUBJECT_EMAIL_ENV, type SendFlags } from '../config/send-settings.ts';
 import { DEFAULTS, ENV_VARS } from '../config/settings.ts';
 import { INPUT_FORMATS } from '../send/read-signals.ts';
 import type { sendSignals } from '../send/send-signals.ts';
@@ -20,6 +20,9 @@ export interface SendArgs {
   'env-file'?: string;
   'events-rate-limit'?: number;
   'postman-data'?: string;
+  via?: string;
+  issuer?: string;
+  'subject-email'?: string;
 }
 
 export function toSendFlags(argv: SendArgs): SendFlags {
@@ -36,6 +39,9 @@ export function toSendFlags(argv: SendArgs): SendFlags {
     envFile: argv['env-file'],
     eventsRateLimit: argv['events-rate-limit'],
     postmanData: argv['postman-data'],
+    via: argv.via,
+    issuer: argv.issuer,
+    subjectEmail: argv['subject-email'],
   };
 }
 
@@ -46,9 +52,12 @@ export function makeSendCommand(ctx: CommandContext, run?: typeof sendSignals) {
     describe: 'Send a feed of IP risk signals to the org, validated, packed into the fewest calls and paced to its rate limit',
     builder: (yargs) =>
       yargs
+        .option('via', { type: 'string', choices: [...SEND_VIAS], describe: "How the signals go: risk (the Risk Events API) or ssf (one Security Event Token per signal to Okta's SSF receiver). [default: risk]" })
         .option('org-url', { type: 'string', describe: `The org URL [env ${ENV_VARS.orgUrl}]. Unset: the embedded emulator, provisioned for the run.` })
         .option('client-id', { type: 'string', describe: `The risk provider's service app client id [env ${CLIENT_ID_ENV}].` })
-        .option('key', { type: 'string', describe: "The service app's private key file (JWK, JWKS or PKCS#8 PEM). With the emulator: default a fresh key." })
+        .option('key', { type: 'string', describe: "The service app's private key file (JWK, JWKS or PKCS#8 PEM); with --via ssf the RSA key the provider's JWKS publishes. With the emulator: default a fresh key." })
+        .option('issuer', { type: 'string', describe: `--via ssf: the issuer the org's Security Events Provider is registered with, every SET's iss [env ${SSF_ISSUER_ENV}].` })
+        .option('subject-email', { type: 'string', describe: `--via ssf: the sign-in email of the user every SET is about [env ${SSF_SUBJECT_EMAIL_ENV}]. With the emulator: default admin@example.com.` })
         .option('emulator', { type: 'boolean', describe: 'Send to the embedded emulator even when an org is configured.' })
         .option('input', { type: 'string', describe: 'The signals: a JSON array of risk events, NDJSON (one subject a line) or CSV with a header. [default: stdin]' })
         .option('format', { type: 'string', choices: [...INPUT_FORMATS], describe: 'The input format. [default: from the first character]' })
@@ -57,10 +66,11 @@ export function makeSendCommand(ctx: CommandContext, run?: typeof sendSignals) {
         .option('postman-data', { type: 'string', describe: 'Also write the planned calls as a Postman Collection Runner data file (riskEvents per iteration).' })
         .option('work-dir', { type: 'string', describe: `Where the run spools its input (git-ignored, 0700). [default: ${DEFAULTS.workDir}]` })
         .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${CLIENT_ID_ENV} from. [default: ./.env when present]` })
-        .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute. [default: ${DEFAULTS.eventsRateLimit}]` })
+        .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute (--via ssf: SET pushes per minute, default ${EMULATOR_SET_RATE_LIMIT}). [default: ${DEFAULTS.eventsRateLimit}]` })
         .example('$0 send --input signals.ndjson', 'Send to the embedded emulator (provisioned for the run)')
         .example('$0 send --org-url https://dev-123456.okta.com --client-id 0oa… --key private.jwk.json --input signals.csv', 'Send to your org with the service app\'s key only')
         .example('feed-export | $0 send --format ndjson --skip-invalid', 'Send from stdin, skipping and reporting invalid lines')
+        .example('$0 send --via ssf --org-url https://dev-123456.okta.com --issuer https://transmitter.example.com --key transmitter.jwk.json --subject-email jane.doe@example.com --input signals.ndjson', 'Send one SET per signal to the org\'s SSF receiver')
         .example('$0 send --input events.json --dry-run', 'Print the planned calls ("N calls") and send nothing')
         .example('$0 send --input events.json --dry-run --postman-data runner-data.json', 'Plan the calls for the Postman app\'s Collection Runner'),
     handler: async (argv) => {

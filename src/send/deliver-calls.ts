@@ -7,7 +7,8 @@
  * - no answer: the org may have taken the call. When a `confirm` check can ask the org (the emulator's System
  *   Log), its answer decides between adopting and resending. When it cannot (a real org with no admin token),
  *   the call is neither resent nor dropped: it is handed to `onUnconfirmed` (written to a file to check and
- *   send by hand) and the run goes on with the next call.
+ *   send by hand) and the run goes on with the next call. A transport whose resend is the same message to the
+ *   org (`replaySafe`: an SSF SET keeps its `jti`) resends it once first; only a second lost answer is set aside.
  * - a 400: the org refused the call's content; reported, and the run goes on. Another 4xx (403: no provider
  *   links this client) would refuse every call: the run stops there.
  */
@@ -62,6 +63,11 @@ export interface DeliveryReport {
   adopted: number;
   /** 5xx answers and denied lost answers, each followed by a resend. */
   resent: number;
+  /**
+   * Lost answers nobody could check, resent as the same message (`replaySafe` transports): the org takes it at
+   * most once, so an acceptance of the resend counts the call once, whether the first attempt was taken or not.
+   */
+  replayResent: number;
   rejections: Rejection[];
   rejectedSignals: number;
   unconfirmedCalls: number;
@@ -76,6 +82,13 @@ export interface DeliveryReport {
   lastResetAt?: number;
 }
 
+/**
+ * A replay-safe resend goes out at most this long after the lost answer, or the call is set aside instead: the
+ * org forgets a `jti` after a window Okta does not publish (the emulator keeps it five minutes past `iat`), and
+ * a resend after it would be taken a second time.
+ */
+export const MAX_REPLAY_DELAY_MS = 60_000;
+
 export async function deliverCalls(options: DeliverOptions): Promise<DeliveryReport> {
   const { transport, pacer, events } = options;
   const maxAttempts = options.maxAttempts ?? 5;
@@ -88,6 +101,7 @@ export async function deliverCalls(options: DeliverOptions): Promise<DeliveryRep
     rateLimited: 0,
     adopted: 0,
     resent: 0,
+    replayResent: 0,
     rejections: [],
     rejectedSignals: 0,
     unconfirmedCalls: 0,
@@ -103,6 +117,13 @@ export async function deliverCalls(options: DeliverOptions): Promise<DeliveryRep
     events?.settled?.(call, fate, report);
   };
 
+  const unconfirm = async (call: PlannedCall): Promise<void> => {
+    report.unconfirmedCalls++;
+    report.unconfirmedSignals += call.signals;
+    await options.onUnconfirmed?.(call);
+    events?.settled?.(call, 'unconfirmed', report);
+  };
+
   for await (const call of options.calls) {
     if (report.stopped) {
       report.notSentSignals += call.signals;
@@ -111,9 +132,15 @@ export async function deliverCalls(options: DeliverOptions): Promise<DeliveryRep
     let failures = 0;
     let rateLimited = 0;
     let renewed = false;
+    let replayedAt: number | undefined;
     for (;;) {
       await pacer.ready((ms) => events?.waiting?.(ms));
       report.waitedMs = pacer.waitedMs;
+      if (replayedAt !== undefined && options.clock.now() - replayedAt > MAX_REPLAY_DELAY_MS) {
+        // Too late for the org to still know the message: set aside, as if it could not be resent at all.
+        await unconfirm(call);
+        break;
+      }
       if (options.signal?.aborted) {
         report.stopped = { reason: 'interrupted' };
         report.notSentSignals += call.signals;
@@ -153,7 +180,7 @@ export async function deliverCalls(options: DeliverOptions): Promise<DeliveryRep
         report.rejections.push({ call: call.index, signals: call.signals, status: outcome.status, error: outcome.error });
         report.rejectedSignals += call.signals;
         events?.settled?.(call, 'rejected', report);
-        if (outcome.status !== 400) report.stopped = { reason: 'refused', status: outcome.status, error: outcome.error };
+        if (outcome.status !== 400 || outcome.stopsRun) report.stopped = { reason: 'refused', status: outcome.status, error: outcome.error };
         break;
       }
       if (outcome.kind === 'lost' || options.confirm) {
@@ -163,11 +190,16 @@ export async function deliverCalls(options: DeliverOptions): Promise<DeliveryRep
           accept(call, 'adopted');
           break;
         }
+        if (taken === 'unknown' && transport.replaySafe && replayedAt === undefined) {
+          // The same message again: the org takes it at most once, so a resend cannot double it.
+          replayedAt = options.clock.now();
+          report.replayResent++;
+          events?.retrying?.(call, `no answer (${outcome.kind === 'lost' ? outcome.reason : `HTTP ${outcome.status}`}); the same message again`);
+          await options.clock.sleep(500);
+          continue;
+        }
         if (taken === 'unknown') {
-          report.unconfirmedCalls++;
-          report.unconfirmedSignals += call.signals;
-          await options.onUnconfirmed?.(call);
-          events?.settled?.(call, 'unconfirmed', report);
+          await unconfirm(call);
           break;
         }
       }

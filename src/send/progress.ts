@@ -15,11 +15,13 @@ export interface SendProgress extends DeliveryEvents {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
 /** A progress bar on a TTY, plain lines elsewhere. */
-export function createProgress(stream: NodeJS.WriteStream, options: { tty?: boolean } = {}): SendProgress {
-  return (options.tty ?? stream.isTTY === true) ? barProgress(stream) : lineProgress(stream);
+export function createProgress(stream: NodeJS.WriteStream, options: { tty?: boolean; unit?: string } = {}): SendProgress {
+  const unit = options.unit ?? 'call';
+  return (options.tty ?? stream.isTTY === true) ? barProgress(stream, unit) : lineProgress(stream, unit);
 }
 
-function lineProgress(stream: NodeJS.WriteStream): SendProgress {
+/** `unit` names one request's worth: `call` (the Risk Events API) or `SET` (`--via ssf`). */
+function lineProgress(stream: NodeJS.WriteStream, unit: string): SendProgress {
   let calls = 0;
   let signals = 0;
   const write = (line: string): void => void stream.write(`${line}\n`);
@@ -27,26 +29,26 @@ function lineProgress(stream: NodeJS.WriteStream): SendProgress {
     start(totalCalls, totalSignals) {
       calls = totalCalls;
       signals = totalSignals;
-      write(`Sending ${totalSignals} signals in ${totalCalls} calls.`);
+      write(`Sending ${totalSignals} signals in ${totalCalls} ${unit}s.`);
     },
     waiting(ms) {
       write(`waiting ${seconds(ms)} for the rate-limit window to reset`);
     },
     retrying(call, reason) {
-      write(`call ${call.index}/${calls}: ${reason}; sending it again`);
+      write(`${unit} ${call.index}/${calls}: ${reason}; sending it again`);
     },
     settled(call: PlannedCall, fate, report: DeliveryReport) {
-      write(`call ${call.index}/${calls}: ${call.signals} signals ${fate} (${report.acceptedSignals}/${signals} accepted)`);
+      write(`${unit} ${call.index}/${calls}: ${call.signals} signal${call.signals === 1 ? '' : 's'} ${fate} (${report.acceptedSignals}/${signals} accepted)`);
     },
     stop() {},
   };
 }
 
-function barProgress(stream: NodeJS.WriteStream): SendProgress {
+function barProgress(stream: NodeJS.WriteStream, unit: string): SendProgress {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'signals {bar} {value}/{total} | calls {calls}/{totalCalls} | {status}',
+      format: `signals {bar} {value}/{total} | ${unit}s {calls}/{totalCalls} | {status}`,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 20,

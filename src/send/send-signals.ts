@@ -1,11 +1,13 @@
 /**
- * `send`: a provider's signal feed, validated, packed and paced into Okta's Risk Events API.
+ * `send`: a provider's signal feed, validated, packed and paced into Okta's Risk Events API, or (`via: 'ssf'`)
+ * into its SSF receiver as one Security Event Token per signal.
  *
  * 1. Stream the input through Okta's rules into one spool file per level (nothing is sent unless every record
  *    is valid, or `skipInvalid` says to skip the rest).
  * 2. Plan the calls from the spool: HIGH first, fewest calls.
- * 3. Unless `dryRun`: get a token with the service app's key, and deliver every call exactly once, paced by
- *    the org's rate-limit headers. With no org set the embedded emulator is provisioned for the run.
+ * 3. Unless `dryRun`: get a token with the service app's key (SETs need none: they are signed with the key),
+ *    and deliver every call exactly once, paced by the org's rate-limit headers. With no org set the embedded
+ *    emulator is provisioned for the run.
  *
  * The spool is removed at the end whatever happens; the only file a run may leave is the list of calls whose
  * answer was lost (0600, in the work dir) for the provider to check.
@@ -26,6 +28,8 @@ import { packCalls, type PackLimits } from './pack-calls.ts';
 import { RateLimitPacer, type SendClock } from './pace.ts';
 import { createProgress, type SendProgress } from './progress.ts';
 import { provisionEmulator, type ProvisionedEmulator } from './provision-emulator.ts';
+import { provisionSsfEmulator } from './provision-ssf-emulator.ts';
+import { ssfSignalProblem, SsfTransport } from './ssf-transport.ts';
 import { readSignals } from './read-signals.ts';
 import { formatIssue, MAX_SIGNALS_PER_CALL, RISK_LEVELS, type PlannedCall, type RiskLevel, type Signal } from './signal.ts';
 import { readSpool, spoolSignals, type SpoolResult } from './spool-signals.ts';
@@ -57,6 +61,8 @@ export interface SendResult {
   exitCode: ExitCode;
   runId: string;
   target: 'emulator' | 'org';
+  /** How the signals went: the Risk Events API or SETs to the SSF receiver. */
+  via: SendSettings['via'];
   orgUrl?: string;
   transport?: string;
   input?: Omit<SpoolResult, 'files'>;
@@ -71,6 +77,9 @@ export interface SendResult {
   elapsedMs: number;
 }
 
+/** One signal a SET: the shape of one `--via ssf` call. */
+const SSF_LIMITS: PackLimits = { eventsPerCall: 1, subjectsPerEvent: 1 };
+
 export const systemSendClock: SendClock = { now: () => Date.now(), sleep: realSleep };
 
 export async function sendSignals(options: SendOptions): Promise<SendResult> {
@@ -79,51 +88,20 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
   const streams = options.streams ?? { out: process.stdout, err: process.stderr };
   const started = clock.now();
   const runId = `${new Date(started).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
-  const result: SendResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, dryRun: settings.dryRun, elapsedMs: 0 };
+  const result: SendResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, via: settings.via, dryRun: settings.dryRun, elapsedMs: 0 };
   const spoolDir = join(settings.workDir, 'send', runId);
-  let provisioned: ProvisionedEmulator | undefined;
+  let provisioned: Pick<ProvisionedEmulator, 'close'> | undefined;
   let unconfirmed: FileHandle | undefined;
   let progress: SendProgress | undefined;
-  try {
-    const input = await openInput(settings.inputFile, options.stdin ?? process.stdin);
-    const spool = await spoolSignals(readSignals(input, { ...(settings.format && { format: settings.format }) }), { dir: spoolDir });
-    const { files, ...summary } = spool;
-    result.input = summary;
-    checkInput(spool, settings);
-
-    const source = (level: RiskLevel): AsyncIterable<Signal> => readSpool(files[level]);
-    const plan = await planCalls(packCalls(source, options.limits), settings, streams.out);
-    result.plan = plan;
-    if (settings.dryRun) {
-      streams.out.write(`${plan.calls} calls for ${plan.signals} signals (${RISK_LEVELS.map((l) => `${l} ${plan.levels[l]}`).join(', ')}); nothing was sent.\n`);
-      return result;
-    }
-
-    const target = settings.target;
-    const keys = target.keyFile ? await loadKeyPair(target.keyFile) : await generateProviderKeyPair();
-    let orgUrl: string;
-    let clientId: string;
-    let confirm: AcceptanceCheck | undefined;
-    if (target.kind === 'emulator') {
-      provisioned = await provisionEmulator({ keys, clock, emulator: { eventsRateLimit: settings.eventsRateLimit, ...options.emulator } });
-      options.onEmulator?.(provisioned.emulator);
-      ({ orgUrl, clientId, confirm } = provisioned);
-    } else {
-      orgUrl = target.orgUrl;
-      clientId = target.clientId!;
-    }
-    result.orgUrl = orgUrl;
-    const tokens = new AccessTokens({ orgUrl, clientId, keys, clock });
-    // Bad credentials are found before the first call.
-    await tokens.get();
-    const transport = options.transport?.({ orgUrl, tokens }) ?? new EventsApiTransport({ orgUrl, tokens });
+  /** Sends the plan again from the spool through `transport`, and settles the result's delivery and exit code. */
+  async function deliver(transport: SignalTransport, confirm: AcceptanceCheck | undefined, limits: PackLimits | undefined): Promise<void> {
     result.transport = transport.name;
     const pacer = new RateLimitPacer(clock);
-    progress = options.progress ?? createProgress(streams.err);
-    progress.start(plan.calls, plan.signals);
+    progress = options.progress ?? createProgress(streams.err, { unit: settings.via === 'ssf' ? 'SET' : 'call' });
+    progress.start(result.plan!.calls, result.plan!.signals);
     const unconfirmedFile = join(settings.workDir, 'send', `${runId}-unconfirmed.ndjson`);
     result.delivery = await deliverCalls({
-      calls: packCalls(source, options.limits),
+      calls: packCalls(source, limits),
       transport,
       pacer,
       clock,
@@ -136,8 +114,76 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
         await unconfirmed.writeFile(signalLines(call));
       },
     });
-    result.tokensMinted = tokens.minted;
     result.exitCode = exitCodeOf(result.delivery);
+  }
+  let files: SpoolResult['files'] | undefined;
+  const source = (level: RiskLevel): AsyncIterable<Signal> => readSpool(files![level]);
+  try {
+    const input = await openInput(settings.inputFile, options.stdin ?? process.stdin);
+    const spool = await spoolSignals(readSignals(input, { ...(settings.format && { format: settings.format }) }), {
+      dir: spoolDir,
+      ...(settings.via === 'ssf' && { check: ssfSignalProblem }),
+    });
+    const { files: spooled, ...summary } = spool;
+    files = spooled;
+    result.input = summary;
+    checkInput(spool, settings);
+
+    const limits = options.limits ?? (settings.via === 'ssf' ? SSF_LIMITS : undefined);
+    const plan = await planCalls(packCalls(source, limits), settings, streams.out);
+    result.plan = plan;
+    if (settings.dryRun) {
+      const unit = settings.via === 'ssf' ? 'SETs' : 'calls';
+      streams.out.write(`${plan.calls} ${unit} for ${plan.signals} signals (${RISK_LEVELS.map((l) => `${l} ${plan.levels[l]}`).join(', ')}); nothing was sent.\n`);
+      return result;
+    }
+
+    const target = settings.target;
+    const keys = target.keyFile ? await loadKeyPair(target.keyFile) : await generateProviderKeyPair();
+    if (settings.via === 'ssf') {
+      if (keys.alg !== 'RS256') {
+        throw new HarnessError('ERR_KEY_INVALID', `The key file ${target.keyFile} given by --key is an ${keys.alg} key; Okta's SSF receiver takes SETs signed with RS256 only.`, {
+          setting: '--key',
+          fix: 'give --key an RSA private key (2048 bits or more) whose JWK says alg RS256 or no alg, and publish its public JWK in the provider\'s JWKS.',
+        });
+      }
+      const ssf = settings.ssf!;
+      let orgUrl: string;
+      let issuer: string;
+      let confirm: AcceptanceCheck | undefined;
+      if (target.kind === 'emulator') {
+        const ssfOrg = await provisionSsfEmulator({ keys, clock, subjectEmail: ssf.subjectEmail, setRateLimit: settings.eventsRateLimit, ...(options.emulator && { emulator: options.emulator }) });
+        provisioned = ssfOrg;
+        options.onEmulator?.(ssfOrg.emulator);
+        ({ orgUrl, issuer, confirm } = ssfOrg);
+      } else {
+        orgUrl = target.orgUrl;
+        issuer = ssf.issuer!;
+      }
+      result.orgUrl = orgUrl;
+      const transport = new SsfTransport({ orgUrl, issuer, keys, subjectEmail: ssf.subjectEmail, clock });
+      await deliver(transport, confirm, SSF_LIMITS);
+      return result;
+    }
+    let orgUrl: string;
+    let clientId: string;
+    let confirm: AcceptanceCheck | undefined;
+    if (target.kind === 'emulator') {
+      const riskOrg = await provisionEmulator({ keys, clock, emulator: { eventsRateLimit: settings.eventsRateLimit, ...options.emulator } });
+      provisioned = riskOrg;
+      options.onEmulator?.(riskOrg.emulator);
+      ({ orgUrl, clientId, confirm } = riskOrg);
+    } else {
+      orgUrl = target.orgUrl;
+      clientId = target.clientId!;
+    }
+    result.orgUrl = orgUrl;
+    const tokens = new AccessTokens({ orgUrl, clientId, keys, clock });
+    // Bad credentials are found before the first call.
+    await tokens.get();
+    const transport = options.transport?.({ orgUrl, tokens }) ?? new EventsApiTransport({ orgUrl, tokens });
+    await deliver(transport, confirm, limits);
+    result.tokensMinted = tokens.minted;
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
@@ -198,7 +244,10 @@ async function planCalls(calls: AsyncIterable<PlannedCall>, settings: SendSettin
       plan.lastCallSignals = call.signals;
       if (call.signals === MAX_SIGNALS_PER_CALL) plan.fullCalls++;
       for (const level of RISK_LEVELS) plan.levels[level] += call.levels[level];
-      if (settings.dryRun) {
+      if (settings.dryRun && settings.ssf) {
+        const { ip, riskLevel } = call.events[0]!.subjects[0]!;
+        out.write(`SET ${call.index}: user-risk-change ${riskLevel.toLowerCase()} for ${settings.ssf.subjectEmail} (IP ${ip})\n`);
+      } else if (settings.dryRun) {
         const levels = RISK_LEVELS.filter((l) => call.levels[l] > 0).map((l) => `${l} ${call.levels[l]}`).join(', ');
         out.write(`call ${call.index}: ${call.events.length} events, ${call.signals} signals (${levels})\n`);
       }

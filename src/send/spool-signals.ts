@@ -37,6 +37,11 @@ export interface SpoolResult {
 export interface SpoolOptions {
   /** A folder that does not exist yet; created 0700. */
   dir: string;
+  /**
+   * A transport's own rules on top of Okta's (`--via ssf`: what a SET cannot carry): the problem of one
+   * signal's field, or undefined. A record with one is invalid as a whole, as with Okta's rules.
+   */
+  check?: (signal: Signal) => { field: 'timestamp' | 'expiresAt'; message: string } | undefined;
 }
 
 /** Validates and spools `records`; the spool holds only valid signals. */
@@ -65,11 +70,13 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
         continue;
       }
       const checked = validateRecord(record);
-      if ('issues' in checked) {
-        checked.issues.forEach(note);
+      const issues = 'issues' in checked ? checked.issues : transportIssues(record, checked.signals, options.check);
+      if (issues.length > 0) {
+        issues.forEach(note);
         result.invalidRecords++;
         continue;
       }
+      if (!('signals' in checked)) continue;
       for (const signal of checked.signals) {
         buffers[signal.riskLevel] += `${JSON.stringify(signal)}\n`;
         result.counts[signal.riskLevel]++;
@@ -82,6 +89,19 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
     await Promise.all(RISK_LEVELS.map((l) => new Promise<void>((resolve, reject) => streams[l].end((error?: Error | null) => (error ? reject(error) : resolve())))));
   }
   return result;
+}
+
+/** The transport's problems with a record's signals, once per field (the signals of an event share theirs). */
+function transportIssues(record: Exclude<InputRecord, { kind: 'issue' }>, signals: Signal[], check: SpoolOptions['check']): InputIssue[] {
+  if (!check) return [];
+  const issues = new Map<string, InputIssue>();
+  for (const signal of signals) {
+    const problem = check(signal);
+    if (!problem) continue;
+    const field = record.kind === 'event' ? `[${record.index}].${problem.field}` : problem.field;
+    if (!issues.has(field)) issues.set(field, { line: record.line, field, message: problem.message });
+  }
+  return [...issues.values()];
 }
 
 /** Reads a spool file back, one signal at a time. */

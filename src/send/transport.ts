@@ -25,8 +25,12 @@ export type DeliveryOutcome =
   | { kind: 'unauthorized'; error: OktaError }
   /** A 5xx answer: the org says it failed, so nothing was taken; send again after a backoff. */
   | { kind: 'failed'; status: number }
-  /** A 4xx other than 401 and 429: the org refused the call; sending it again would not change that. */
-  | { kind: 'rejected'; status: number; error: OktaError }
+  /**
+   * A 4xx other than 401 and 429: the org refused the call; sending it again would not change that. A 400 is
+   * about the call's content and the run goes on, unless `stopsRun` says the org would refuse every call the
+   * same way (an SSF receiver's `invalid_issuer`, `invalid_key`, `authentication_failed`, `invalid_audience`).
+   */
+  | { kind: 'rejected'; status: number; error: OktaError; stopsRun?: boolean }
   /** No answer (a dropped connection, a timeout): the org may or may not have taken the call. */
   | { kind: 'lost'; reason: string };
 
@@ -41,6 +45,12 @@ export interface SignalTransport {
   readonly name: string;
   /** The shape of one call: events per call, subjects per event. */
   readonly limits: { eventsPerCall: number; subjectsPerEvent: number };
+  /**
+   * True when a resend of a call is the same message to the org, which takes it at most once (an SSF SET keeps
+   * its `jti`, and Okta ignores a `jti` it has seen). A lost answer nobody can check is then resent once
+   * instead of being set aside. Default false (the Risk Events API cannot tell a resend from a new call).
+   */
+  readonly replaySafe?: boolean;
   /** Sends one call once. Never throws for what the org answers; throws a HarnessError for bad credentials. */
   deliver(call: PlannedCall): Promise<DeliveryAttempt>;
   /** Replaces credentials the org refused (a 401). */

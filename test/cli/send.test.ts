@@ -15,7 +15,7 @@ async function parseSend(args: string[], env: Record<string, string> = {}) {
   const yargs = (await import('yargs')).default;
   const fake = async (options: SendOptions): Promise<SendResult> => {
     calls.push(options);
-    return { exitCode: 0, runId: 'r', target: options.settings.target.kind, dryRun: options.settings.dryRun, elapsedMs: 0 };
+    return { exitCode: 0, runId: 'r', target: options.settings.target.kind, via: options.settings.via, dryRun: options.settings.dryRun, elapsedMs: 0 };
   };
   await yargs(['send', ...args]).command(makeSendCommand(ctx, fake) as never).strict().exitProcess(false).fail(false).parseAsync();
   return { ctx, calls };
@@ -72,5 +72,28 @@ describe('okta-risk send command line', () => {
     expect(ctx.exitCode).to.equal(2);
     expect(ctx.err.text).to.contain('line 1, riskLevel: must be one of LOW, MEDIUM, HIGH');
     expect(ctx.err.text).to.contain('Result: NOTHING SENT (exit code 2)');
+  });
+
+  it('parses --via ssf with an issuer, a key and a user into SSF settings', async () => {
+    const { ctx, calls } = await parseSend(['--via', 'ssf', '--org-url', 'https://dev-1.okta.com', '--issuer', 'https://t.example.com', '--key', 'k.json', '--subject-email', 'jane@example.com']);
+    expect(ctx.exitCode).to.equal(0);
+    expect(calls[0]!.settings.via).to.equal('ssf');
+    expect(calls[0]!.settings.ssf).to.deep.equal({ issuer: 'https://t.example.com', subjectEmail: 'jane@example.com' });
+  });
+
+  it('refuses --via ssf to an org without --issuer, exit code 2, naming the flag and the variable', async () => {
+    const { ctx, calls } = await parseSend(['--via', 'ssf', '--org-url', 'https://dev-1.okta.com', '--key', 'k.json', '--subject-email', 'jane@example.com']);
+    expect(calls).to.deep.equal([]);
+    expect(ctx.exitCode).to.equal(2);
+    expect(ctx.err.text).to.contain('Error [ERR_SETTING_MISSING]: No issuer for --via ssf to https://dev-1.okta.com.\nFix: set --issuer or OKTA_SSF_ISSUER');
+  });
+
+  it('runs a --via ssf dry run end to end and prints "N SETs"', async () => {
+    const ctx = context();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${ctx.cwd}/s.ndjson`, '{"ip":"1.1.1.1","riskLevel":"HIGH"}\n');
+    await runCli(['send', '--via', 'ssf', '--input', 's.ndjson', '--dry-run'], ctx);
+    expect(ctx.exitCode).to.equal(0);
+    expect(ctx.out.text).to.contain('SET 1: user-risk-change high for admin@example.com (IP 1.1.1.1)\n1 SETs for 1 signals (HIGH 1, MEDIUM 0, LOW 0); nothing was sent.');
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../src/emulator/index.ts';
-import { deliverCalls, type AcceptanceCheck, type DeliveryReport } from '../../src/send/deliver-calls.ts';
+import { deliverCalls, MAX_REPLAY_DELAY_MS, type AcceptanceCheck, type DeliveryReport } from '../../src/send/deliver-calls.ts';
 import { RateLimitPacer, RESET_MARGIN_MS } from '../../src/send/pace.ts';
 import type { PlannedCall } from '../../src/send/signal.ts';
 import type { DeliveryAttempt, DeliveryOutcome, SignalTransport } from '../../src/send/transport.ts';
@@ -128,5 +128,67 @@ describe('send delivery loop', () => {
     const transport = scripted([{ kind: 'rate-limited' }, { kind: 'rate-limited' }]);
     const { report } = await deliver(transport, plannedCalls(1));
     expect(report.waitedMs).to.equal(1000 + 2000);
+  });
+
+  describe('with a replay-safe transport (SSF: a resend keeps its jti)', () => {
+    const replaySafe = (outcomes: Array<DeliveryOutcome | DeliveryAttempt>) => Object.assign(scripted(outcomes), { replaySafe: true });
+
+    it('resends a lost answer nobody can check once, as the same message, and counts the call once', async () => {
+      const transport = replaySafe([{ kind: 'lost', reason: 'ECONNRESET' }]);
+      const { report, unconfirmed } = await deliver(transport, plannedCalls(1, 1));
+      expect(transport.sent).to.deep.equal([1, 1]);
+      expect(unconfirmed).to.deep.equal([]);
+      expect(report).to.deep.include({ replayResent: 1, acceptedCalls: 1, acceptedSignals: 1, unconfirmedCalls: 0 });
+    });
+
+    it('sets the call aside when the resend is lost too, never sending it a third time', async () => {
+      const transport = replaySafe([
+        { kind: 'lost', reason: 'ECONNRESET' },
+        { kind: 'lost', reason: 'ECONNRESET' },
+      ]);
+      const { report, unconfirmed } = await deliver(transport, plannedCalls(2, 1));
+      expect(transport.sent).to.deep.equal([1, 1, 2]);
+      expect(unconfirmed).to.deep.equal([1]);
+      expect(report).to.deep.include({ replayResent: 1, unconfirmedCalls: 1, acceptedCalls: 1 });
+    });
+
+    it(`sets the call aside instead of resending it more than ${MAX_REPLAY_DELAY_MS / 1000} s after the lost answer`, async () => {
+      const now = Date.UTC(2026, 11, 3) / 1000;
+      const transport = replaySafe([
+        { kind: 'lost', reason: 'ECONNRESET' },
+        { outcome: { kind: 'rate-limited' }, headers: limitHeaders(0, now + 120) },
+      ]);
+      const { report, unconfirmed } = await deliver(transport, plannedCalls(1, 1));
+      expect(transport.sent).to.deep.equal([1, 1]);
+      expect(unconfirmed).to.deep.equal([1]);
+      expect(report).to.deep.include({ replayResent: 1, unconfirmedCalls: 1, acceptedCalls: 0 });
+    });
+
+    it('still resends a replay after a short rate-limit wait inside the window', async () => {
+      const now = Date.UTC(2026, 11, 3) / 1000;
+      const transport = replaySafe([
+        { kind: 'lost', reason: 'ECONNRESET' },
+        { outcome: { kind: 'rate-limited' }, headers: limitHeaders(0, now + 30) },
+      ]);
+      const { report } = await deliver(transport, plannedCalls(1, 1));
+      expect(transport.sent).to.deep.equal([1, 1, 1]);
+      expect(report).to.deep.include({ replayResent: 1, acceptedCalls: 1, unconfirmedCalls: 0 });
+    });
+
+    it('stops the run on a 400 the transport marks as refusing every call', async () => {
+      const transport = replaySafe([{ kind: 'rejected', status: 400, error: { errorCode: 'invalid_issuer' }, stopsRun: true }]);
+      const { report } = await deliver(transport, plannedCalls(3, 1));
+      expect(transport.sent).to.deep.equal([1]);
+      expect(report.stopped).to.deep.equal({ reason: 'refused', status: 400, error: { errorCode: 'invalid_issuer' } });
+      expect(report.notSentSignals).to.equal(2);
+    });
+
+    it('goes on after a 400 that is about the call alone', async () => {
+      const transport = replaySafe([{ kind: 'rejected', status: 400, error: { errorCode: 'invalid_request' } }]);
+      const { report } = await deliver(transport, plannedCalls(3, 1));
+      expect(transport.sent).to.deep.equal([1, 2, 3]);
+      expect(report.stopped).to.equal(undefined);
+      expect(report.acceptedCalls).to.equal(2);
+    });
   });
 });
