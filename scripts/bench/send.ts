@@ -5,6 +5,8 @@
  *   emulator in this process with a rate limit that never binds, through the real-org path (client id and key
  *   file only). Rounds alternate 5k and 50k after a warm-up pair; medians.
  * - subjects per call against the 1,000 ceiling (every call but the last).
+ * - `--via ssf` side by side: signals per second sending 1,000 signals as one SET each, through the same child
+ *   and real-org path (issuer and key file only), against the Risk Events API's rate above.
  * - the share of the rate-limit budget used when the limit binds: in process, emulator and sender on one
  *   manual clock (no real waiting), the guide's 3 calls a minute over several windows; calls made / calls the
  *   windows allowed, from the first call to the reset of the last window.
@@ -18,6 +20,7 @@ import { resolveSendSettings } from '../../src/config/send-settings.ts';
 import { ManualClock } from '../../src/emulator/index.ts';
 import { generateProviderKeyPair, writeKeyPair } from '../../src/keys/index.ts';
 import { provisionEmulator } from '../../src/send/provision-emulator.ts';
+import { provisionSsfEmulator } from '../../src/send/provision-ssf-emulator.ts';
 import { sendSignals } from '../../src/send/send-signals.ts';
 import { MAX_SIGNALS_PER_CALL } from '../../src/send/signal.ts';
 import { median, type Figure } from './figures.ts';
@@ -38,14 +41,19 @@ interface ChildResult {
 }
 
 /** `n` distinct signals, levels mixed, one feed export's timestamp and expiry (NDJSON). */
-export function signalFeed(n: number): string {
+export function signalFeed(n: number, options: { expiresAt?: boolean } = {}): string {
   const levels = ['LOW', 'MEDIUM', 'HIGH'];
   const lines: string[] = [];
+  // A SET has no expiry claim (--via ssf refuses expiresAt): the SSF feed leaves it out.
+  const expiry = options.expiresAt === false ? {} : { expiresAt: '2026-12-04T00:00:00.000Z' };
   for (let i = 0; i < n; i++) {
-    lines.push(JSON.stringify({ ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, riskLevel: levels[(i * 7) % 3], message: `Detected suspicious activity ${i}`, timestamp: '2026-12-03T00:00:00.000Z', expiresAt: '2026-12-04T00:00:00.000Z' }));
+    lines.push(JSON.stringify({ ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, riskLevel: levels[(i * 7) % 3], message: `Detected suspicious activity ${i}`, timestamp: '2026-12-03T00:00:00.000Z', ...expiry }));
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** Signals of the `--via ssf` runs: one request each, so far fewer than the packed runs for the same time. */
+const SSF_SIGNALS = 1_000;
 
 export interface SendBenchOptions {
   dir: string;
@@ -60,25 +68,33 @@ export async function measureSend(options: SendBenchOptions): Promise<{ figures:
   const large = join(dir, 'signals-50k.ndjson');
   await writeFile(small, signalFeed(5_000));
   await writeFile(large, signalFeed(50_000));
+  const ssfFeed = join(dir, 'signals-ssf-1k.ndjson');
+  await writeFile(ssfFeed, signalFeed(SSF_SIGNALS, { expiresAt: false }));
   const keys = await generateProviderKeyPair();
   const { privateJwkFile } = await writeKeyPair(join(dir, 'send-key'), keys);
-  const org = await provisionEmulator({ keys, clock: { now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }, emulator: { eventsRateLimit: 1_000_000 } });
-  const runs: Record<'5k' | '50k' | 'speed', ChildResult[]> = { '5k': [], '50k': [], speed: [] };
+  const realClock = { now: Date.now, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+  const org = await provisionEmulator({ keys, clock: realClock, emulator: { eventsRateLimit: 1_000_000 } });
+  const ssfOrg = await provisionSsfEmulator({ keys, clock: realClock, subjectEmail: 'admin@example.com', setRateLimit: 1_000_000 });
+  const runs: Record<'5k' | '50k' | 'speed' | 'ssf', ChildResult[]> = { '5k': [], '50k': [], speed: [], ssf: [] };
   try {
     for (let round = 0; round <= options.rounds; round++) {
       // Memory runs collect garbage before each sample (--expose-gc), which costs time: speed runs do not.
-      for (const [name, file, gc] of [['5k', small, true], ['50k', large, true], ['speed', large, false]] as const) {
-        const result = await runChild([org.orgUrl, org.clientId, privateJwkFile, file, join(dir, 'send-work')], gc, options.track);
+      for (const [name, file, gc] of [['5k', small, true], ['50k', large, true], ['speed', large, false], ['ssf', ssfFeed, false]] as const) {
+        const target = name === 'ssf' ? [ssfOrg.orgUrl, '-', privateJwkFile, file, join(dir, 'send-work'), ssfOrg.issuer] : [org.orgUrl, org.clientId, privateJwkFile, file, join(dir, 'send-work')];
+        const result = await runChild(target, gc, options.track);
         if (result.exitCode !== 0) throw new Error(`send of ${name} signals ended with exit code ${result.exitCode}`);
         if (round > 0) runs[name].push(result);
         if (name === 'speed') options.log(`   round ${round === 0 ? 'warm-up' : round}: 50k signals in ${result.ms.toFixed(0)} ms`);
+        if (name === 'ssf') options.log(`   round ${round === 0 ? 'warm-up' : round}: ${SSF_SIGNALS} signals --via ssf in ${result.ms.toFixed(0)} ms`);
       }
     }
   } finally {
     await org.close();
+    await ssfOrg.close();
   }
   const last = runs.speed[0]!;
   const rate = median(runs.speed.map((r) => r.signals / (r.ms / 1000)));
+  const ssfRate = median(runs.ssf.map((r) => r.signals / (r.ms / 1000)));
   const heap5 = median(runs['5k'].map((r) => r.peakHeapMb));
   const heap50 = median(runs['50k'].map((r) => r.peakHeapMb));
   const rss5 = median(runs['5k'].map((r) => r.maxRssMb));
@@ -90,6 +106,7 @@ export async function measureSend(options: SendBenchOptions): Promise<{ figures:
   return {
     figures: [
       { name: 'send.signals.rps', value: rate, unit: 'signals/s' },
+      { name: 'send.ssf.signals.rps', value: ssfRate, unit: 'signals/s', vs: { baseline: 'send.signals.rps', ratio: ssfRate / rate } },
       { name: 'send.heap.live.5k', value: heap5, unit: 'MB' },
       { name: 'send.heap.live.50k', value: heap50, unit: 'MB', vs: { baseline: 'send.heap.live.5k', ratio: heap50 / heap5 }, goal: { op: '<=', ratio: 1.2 } },
       { name: 'send.rss.peak.5k', value: rss5, unit: 'MB' },
@@ -98,6 +115,7 @@ export async function measureSend(options: SendBenchOptions): Promise<{ figures:
       { name: 'send.budget.used', value: budget.share * 100, unit: '%', vs: { baseline: 'the rate limit', ratio: budget.share }, goal: { op: '>=', ratio: 0.95 } },
     ],
     notes: [
+      `send --via ssf: ${SSF_SIGNALS} signals as ${runs.ssf[0]!.requests} SETs (one request, one RS256 signature and one verification each), to an emulator in the bench's process; the Risk Events API packs 1,000 signals a call.`,
       `send: 50,000 signals in ${last.calls} calls (${last.requests} requests), ${last.fullCalls} calls at 1,000 subjects, the last at ${last.lastCallSignals}.`,
       'send: heap.live is the peak heap sampled every 20 ms right after a forced collection (what the run holds); rss.peak is the process maximum, the tsx loader included.',
       `send: budget measured over ${budget.calls} calls at ${budget.limit} a minute (${budget.windows.toFixed(2)} windows of the manual clock, ${(budget.waitedMs / 1000).toFixed(0)} s waited).`,

@@ -55,6 +55,9 @@ export function formatSendSummary(result: SendResult): string {
       );
     }
     if (delivery.notSentSignals > 0) lines.push(`  Not sent: ${delivery.notSentSignals} signals`);
+    if (ssf && result.target === 'org' && delivery.acceptedSignals > 0) {
+      lines.push("  Note: Okta accepts (202) and silently drops a SET whose subject email is no user of the org: confirm the first ones in its System Log (security.events.provider.receive_event).");
+    }
     if (delivery.stopped?.reason === 'refused') {
       lines.push(`  Stopped: the org refused a ${ssf ? 'SET' : 'call'} with HTTP ${delivery.stopped.status} ${describeOktaError(delivery.stopped.error)}`);
       const fix = ssf ? SSF_STOP_FIXES[delivery.stopped.error.errorCode ?? ''] : undefined;

@@ -107,6 +107,12 @@ describe('send --via ssf to the embedded emulator', function () {
     expectExactlyOnce(emulator, 20);
   });
 
+  it('gives no unknown-user reminder for the embedded emulator, whose user the run made', async () => {
+    const { result } = await sendToEmulator(ndjson(1));
+    expect(result.exitCode).to.equal(0);
+    expect(formatSendSummary(result)).not.to.contain('Note: Okta accepts');
+  });
+
   it('prints one line per SET on a dry run and sends nothing', async () => {
     const { result, out } = await sendToEmulator('{"ip":"1.1.1.1","riskLevel":"LOW"}\n{"ip":"2.2.2.2","riskLevel":"HIGH"}\n', {}, { dryRun: true });
     expect(result.exitCode).to.equal(0);
@@ -193,6 +199,14 @@ describe('send --via ssf to an org', function () {
     expect(result.exitCode, formatSendSummary(result)).to.equal(0);
     expect(result.tokensMinted).to.equal(undefined);
     expectExactlyOnce(org.emulator, 3);
+  });
+
+  it('reminds, after SETs an org took, that Okta drops a SET about an unknown user without a word', async () => {
+    await startSsfOrg();
+    const { result } = await send(ndjson(1), { subjectEmail: 'nobody@example.com' });
+    expect(result.exitCode).to.equal(0);
+    expect(received(org.emulator)).to.have.length(0);
+    expect(formatSendSummary(result)).to.contain('Note: Okta accepts (202) and silently drops a SET whose subject email is no user of the org');
   });
 
   it('resends a SET whose answer was lost with the same jti; the org takes it once and it counts once', async () => {
