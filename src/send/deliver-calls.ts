@@ -194,7 +194,7 @@ export async function deliverCalls(options: DeliverOptions): Promise<DeliveryRep
           // The same message again: the org takes it at most once, so a resend cannot double it.
           replayedAt = options.clock.now();
           report.replayResent++;
-          events?.retrying?.(call, `no answer (${outcome.kind === 'lost' ? outcome.reason : `HTTP ${outcome.status}`}); the same message again`);
+          events?.retrying?.(call, `no answer (${outcome.kind === 'lost' ? outcome.reason : `HTTP ${outcome.status}`}), the same message (same jti)`);
           await options.clock.sleep(500);
           continue;
         }

@@ -29,6 +29,18 @@ describe('send progress', () => {
     );
   });
 
+  it('counts SETs, not calls, for --via ssf', () => {
+    const out = sink();
+    const progress = createProgress(out, { unit: 'SET' });
+    const one: PlannedCall = { index: 1, events: [], signals: 1, levels: { HIGH: 1, MEDIUM: 0, LOW: 0 } };
+    progress.start(2, 2);
+    progress.retrying!(one, 'no answer (ECONNRESET), the same message (same jti)');
+    progress.settled!(one, 'accepted', report(1));
+    expect(out.text).to.equal(
+      ['Sending 2 signals in 2 SETs.', 'SET 1/2: no answer (ECONNRESET), the same message (same jti); sending it again', 'SET 1/2: 1 signal accepted (1/2 accepted)', ''].join('\n'),
+    );
+  });
+
   it('draws a bar with signals, calls and the wait on a terminal', () => {
     const out = sink() as ReturnType<typeof sink> & { isTTY: boolean; columns: number; cursorTo: () => boolean; clearLine: () => boolean; moveCursor: () => boolean };
     Object.assign(out, { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
