@@ -5,6 +5,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateProviderKeyPair, type ProviderKeyPair } from '../../src/keys/index.ts';
 import type { PlannedCall } from '../../src/send/signal.ts';
 import { ssfSignalProblem, SsfTransport } from '../../src/send/ssf-transport.ts';
+import { assertMatchesSchema } from '../helpers/openapi.ts';
 
 const USER_RISK_CHANGE = 'https://schemas.okta.com/secevent/okta/event-type/user-risk-change';
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
@@ -82,6 +83,20 @@ describe('send SSF transport', () => {
         },
       },
     });
+  });
+
+  for (const riskLevel of ['HIGH', 'MEDIUM', 'LOW'] as const) {
+    it(`sends a ${riskLevel} signal as a SET whose header and claims match Okta's SecurityEventTokenRequestJwt schemas`, async () => {
+      await transport().deliver(callOf(1, { ip: '1.1.1.1', riskLevel }));
+      assertMatchesSchema('management', 'SecurityEventTokenRequestJwtHeader', decodeProtectedHeader(seen[0]!.body));
+      assertMatchesSchema('management', 'SecurityEventTokenRequestJwtBody', decodeJwt(seen[0]!.body));
+    });
+  }
+
+  it('fails that schema check for the same SET without its jti (the check can fail)', async () => {
+    await transport().deliver(CALL);
+    const { jti: _jti, ...claims } = decodeJwt(seen[0]!.body);
+    expect(() => assertMatchesSchema('management', 'SecurityEventTokenRequestJwtBody', claims)).to.throw("SecurityEventTokenRequestJwtBody does not match Okta's spec");
   });
 
   it('keeps the jti of a call across attempts and signs each attempt with a fresh iat', async () => {
