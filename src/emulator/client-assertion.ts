@@ -244,11 +244,11 @@ export async function authenticateClientAssertion(org: Org, input: ClientAsserti
   }
 
   // No await from here to the caller's rememberJti: a concurrent replay cannot slip between check and record.
-  // An expired marker not yet swept changes nothing: its assertion already failed the expiry check above.
+  // A marker counts until its assertion's exp, whether or not a sweep has removed it since.
   let jti: JtiRecord | undefined;
   if (typeof payload.jti === 'string') {
     jti = { key: `${app.id}:${payload.jti}`, expiresAt: exp * 1000 };
-    if (org.store.usedJtis.has(jti.key)) throw fail('client_assertion_already_used', `jti ${payload.jti} was used before`);
+    if (org.store.usedJtis.has(jti.key, org.clock.now())) throw fail('client_assertion_already_used', `jti ${payload.jti} was used before`);
   }
   return { app, jti };
 }

@@ -73,13 +73,13 @@ function proofHeader(req: EmulatorRequest): { proof?: string; error?: OAuthError
 /**
  * Throws `dpop_proof_already_used` for a replay, and `temporarily_unavailable` when the org already holds
  * `DPOP_JTIS_MAX` live proof markers (it never forgets one early); returns the marker to record. Synchronous on
- * purpose. An expired marker not yet swept changes nothing: its proof already failed the age check.
+ * purpose. A marker counts for its proof's five minutes, whether or not a sweep has removed it since.
  */
 function singleUse(org: Org, checked: CheckedDpopProof, fail: (code: OAuthErrorCode, detail: string) => OAuthError): ProofMarker {
   const { dpopJtis } = org.store;
   if (!dpopJtis.hasRoom(org.clock.now())) throw fail('temporarily_unavailable', `the org holds ${dpopJtis.max} DPoP proof jtis that have not expired yet`);
   const marker = { key: `${checked.jkt}:${checked.jti}`, expiresAt: (checked.iat + DPOP_PROOF_MAX_AGE_SECONDS) * 1000 + 1 };
-  if (org.store.dpopJtis.has(marker.key)) throw fail('dpop_proof_already_used', `jti ${checked.jti} was used before`);
+  if (dpopJtis.has(marker.key, org.clock.now())) throw fail('dpop_proof_already_used', `jti ${checked.jti} was used before`);
   return marker;
 }
 

@@ -27,9 +27,13 @@ export class ReplayMarkers {
     return this.#max;
   }
 
-  /** Whether `key` was used and is still remembered. */
-  has(key: string): boolean {
-    return this.#markers.has(key);
+  /**
+   * Whether `key` was used and its marker is still live at `now`. A marker past its `forgetAt` counts as gone
+   * even before a sweep removes it, so whether a `jti` may be used again never depends on when the last sweep ran.
+   */
+  has(key: string, now: number): boolean {
+    const forgetAt = this.#markers.get(key);
+    return forgetAt !== undefined && forgetAt > now;
   }
 
   keys(): IterableIterator<string> {
@@ -38,7 +42,8 @@ export class ReplayMarkers {
 
   /**
    * Records `key` until `forgetAt` (ms) and returns true; or returns false, recording nothing, when `max` live
-   * markers are kept at `now`. A key already kept has its `forgetAt` extended, never shortened.
+   * markers are kept at `now`. A key already kept (live, or expired and not yet swept) takes the later
+   * `forgetAt`, never an earlier one.
    */
   remember(key: string, forgetAt: number, now: number): boolean {
     const kept = this.#markers.get(key);

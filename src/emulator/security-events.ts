@@ -276,7 +276,7 @@ async function receive(req: EmulatorRequest, org: Org): Promise<void> {
   const set = checkClaims(org, payload);
   // No await from here on: a concurrent replay cannot slip between the check and the record.
   const key2 = `${provider.issuer}\n${set.jti}`;
-  if (org.store.setJtis.has(key2)) return;
+  if (org.store.setJtis.has(key2, org.clock.now())) return;
   // Full of live jtis: refused rather than one forgotten early (src/okta/limits.ts).
   if (!org.store.setJtis.remember(key2, (set.iat + MAX_SET_AGE_SECONDS + 1) * 1000, org.clock.now())) {
     throw new SetError('invalid_request', 'The org is holding too many recent security event tokens; send again later.');

@@ -184,7 +184,7 @@ async function tokenHandler(req: EmulatorRequest, org: Org): Promise<Reply> {
       // The nonce challenge spends the assertion: the client mints a new one for the retry, as Okta's blog does.
       dpop = await checkTokenRequestProof(req, org, () => rememberJti(org, jti));
       // The proof check awaited, so the assertion's single use is checked again before it is recorded.
-      if (jti && org.store.usedJtis.has(jti.key)) throw new OAuthError('client_assertion_already_used', { detail: 'replayed during the DPoP check' });
+      if (jti && org.store.usedJtis.has(jti.key, org.clock.now())) throw new OAuthError('client_assertion_already_used', { detail: 'replayed during the DPoP check' });
       rememberProof(org, dpop.marker);
     }
     rememberJti(org, jti);

@@ -398,9 +398,16 @@ describe('limits: ReplayMarkers (the jti stores)', () => {
     const markers = new ReplayMarkers(10);
     expect(markers.remember('a', 2000, 0)).to.equal(true);
     markers.sweep(2000 - 1);
-    expect(markers.has('a')).to.equal(true);
+    expect(markers.has('a', 2000 - 1)).to.equal(true);
     markers.sweep(2000);
-    expect(markers.has('a')).to.equal(false);
+    expect([...markers.keys()]).to.deep.equal([]);
+  });
+
+  it('counts a marker past its forgetAt as gone before any sweep', () => {
+    const markers = new ReplayMarkers(10);
+    markers.remember('a', 2000, 0);
+    expect(markers.has('a', 1999)).to.equal(true);
+    expect(markers.has('a', 2000)).to.equal(false);
   });
 
   it('refuses a newcomer when full of live markers, forgetting none of them', () => {
@@ -456,7 +463,7 @@ describe('limits: client-assertion jti store (ASSERTION_JTIS_MAX)', () => {
     expect(res.status).to.equal(400);
     expect(res.body).to.deep.equal(TEMPORARILY_UNAVAILABLE);
     expect(org.emulator.store.usedJtis.size).to.equal(ASSERTION_JTIS_MAX);
-    expect(org.emulator.store.usedJtis.has('0oaother:0')).to.equal(true);
+    expect(org.emulator.store.usedJtis.has('0oaother:0', org.clock.now())).to.equal(true);
   });
 
   it('still accepts an assertion without a jti when the store is full (nothing to remember)', async () => {
@@ -476,6 +483,28 @@ describe('limits: client-assertion jti store (ASSERTION_JTIS_MAX)', () => {
     const replay = await requestToken(org, clientCredentialsForm(assertion, SCOPE));
     expect(replay.status).to.equal(401);
     expect(replay.body).to.deep.equal({ error: 'invalid_client', error_description: 'The client_assertion token has already been used.' });
+  });
+
+  it('accepts a jti again as soon as its first assertion has expired, with no sweep in between', async () => {
+    const client = await createServiceClient(org);
+    grant(org, client.clientId, SCOPE);
+    const first = await mintAssertion(org, client, (a) => void ((a.payload.jti = 'reused'), (a.payload.exp = START / 1000 + 60)));
+    expect((await requestToken(org, clientCredentialsForm(first, SCOPE))).status).to.equal(200);
+    org.clock.advance(60_000);
+    const again = await mintAssertion(org, client, (a) => void (a.payload.jti = 'reused'));
+    expect((await requestToken(org, clientCredentialsForm(again, SCOPE))).status).to.equal(200);
+  });
+
+  it('refuses the same jti a second before its first assertion expires', async () => {
+    const client = await createServiceClient(org);
+    grant(org, client.clientId, SCOPE);
+    const first = await mintAssertion(org, client, (a) => void ((a.payload.jti = 'reused'), (a.payload.exp = START / 1000 + 60)));
+    expect((await requestToken(org, clientCredentialsForm(first, SCOPE))).status).to.equal(200);
+    org.clock.advance(59_000);
+    const again = await mintAssertion(org, client, (a) => void (a.payload.jti = 'reused'));
+    const res = await requestToken(org, clientCredentialsForm(again, SCOPE));
+    expect(res.status).to.equal(401);
+    expect(res.body).to.deep.equal({ error: 'invalid_client', error_description: 'The client_assertion token has already been used.' });
   });
 
   it('accepts assertions with a jti again once the markers have expired', async () => {
