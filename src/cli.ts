@@ -7,7 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { makeAssertionCommand } from './commands/assertion.ts';
 import { makeCleanupCommand } from './commands/cleanup.ts';
-import { EXIT_CODES, type CommandContext } from './commands/context.ts';
+import { EXIT_CODES, exitCodeOf, type CommandContext } from './commands/context.ts';
 import { makeEmulatorCommand } from './commands/emulator.ts';
 import { makeEnvCommand } from './commands/env.ts';
 import { makeKeysCommand } from './commands/keys.ts';
@@ -26,7 +26,7 @@ export async function runCli(args: string[], ctx: CommandContext, overrides: { v
     // Anything a command did not turn into a HarnessError is a bug in okta-risk, not a failed assertion:
     // exit 3 (the run broke), never Node's default 1, which means "assertions failed".
     ctx.err.write(`${unexpectedErrorLine(error)}\n`);
-    ctx.exitCode = EXIT_CODES.runBroken;
+    ctx.exitCode = exitCodeOf({ error });
   }
 }
 

@@ -21,6 +21,34 @@ export const EXIT_CODES = {
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
+/** How a command ended, in the terms its exit code is decided from. */
+export interface Outcome {
+  /** What stopped it: a HarnessError carries its own code; anything else is a bug in okta-risk (exit 3). */
+  error?: unknown;
+  /** Ctrl-C ended it. */
+  interrupted?: boolean;
+  /** The org refused the input before anything was taken (send: no provider links the app). */
+  refused?: boolean;
+  /** It could not complete: the org stopped answering, Newman broke, a call's fate is unknown. */
+  broken?: boolean;
+  /** It completed, and something it checks failed: an assertion, a rejected signal, an undo left undone. */
+  failed?: boolean;
+}
+
+/**
+ * The one place an exit code is decided, for every command, first match wins: an error's own code (exit 3 for
+ * one that is not a HarnessError), then Ctrl-C (130), the org's refusal (2), a broken run (3), a failed check
+ * (1), else 0.
+ */
+export function exitCodeOf(outcome: Outcome): ExitCode {
+  if (outcome.error !== undefined) return outcome.error instanceof HarnessError ? outcome.error.exitCode : EXIT_CODES.runBroken;
+  if (outcome.interrupted) return EXIT_CODES.interrupted;
+  if (outcome.refused) return EXIT_CODES.badInput;
+  if (outcome.broken) return EXIT_CODES.runBroken;
+  if (outcome.failed) return EXIT_CODES.assertionsFailed;
+  return EXIT_CODES.passed;
+}
+
 export type HarnessErrorCode =
   | 'ERR_SETTING_MISSING'
   | 'ERR_SETTING_INVALID'

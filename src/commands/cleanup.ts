@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULTS, resolveTarget } from '../config/settings.ts';
-import { EXIT_CODES, HarnessError } from '../errors.ts';
+import { EXIT_CODES, exitCodeOf, HarnessError } from '../errors.ts';
 import { makeCommandModule } from './command-module.ts';
 import { reportError, type CommandContext } from './context.ts';
 import { orgOptions, toVerifyFlags } from './verify.ts';
@@ -44,7 +44,7 @@ export function makeCleanupCommand(ctx: CommandContext) {
         const report = await undoJournal(journal, org, (a) => ctx.out.write(`  ${a.step}: ${a.outcome} (${a.detail})\n`));
         if (report.actions.length === 0) ctx.out.write('  nothing was left to undo\n');
         ctx.out.write(report.complete ? 'Done: the org is as the run found it; the state file is removed.\n' : 'Not everything could be undone; the state file is kept. Run cleanup again, or fix the failures above by hand.\n');
-        ctx.exitCode = report.complete ? EXIT_CODES.passed : EXIT_CODES.assertionsFailed;
+        ctx.exitCode = exitCodeOf({ failed: !report.complete });
       } catch (error) {
         reportError(ctx, error);
       }

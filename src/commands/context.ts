@@ -2,7 +2,7 @@
  * What every command handler is given. Handlers never call `process.exit()`: they record an exit code here and
  * `cli.ts` sets it once, so tests can parse arguments and run handlers in process.
  */
-import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
+import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
 
 export interface CommandContext {
   cwd: string;
@@ -24,10 +24,10 @@ export interface CommandContext {
 export function reportError(ctx: CommandContext, error: unknown): void {
   if (error instanceof HarnessError) {
     ctx.err.write(`Error [${error.code}]: ${error.describe()}\n`);
-    ctx.exitCode = error.exitCode;
+    ctx.exitCode = exitCodeOf({ error });
     return;
   }
   throw error;
 }
 
-export { EXIT_CODES };
+export { EXIT_CODES, exitCodeOf };

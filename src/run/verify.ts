@@ -14,7 +14,7 @@ import type { VerifySettings } from '../config/settings.ts';
 import { buildEmulator, type Emulator } from '../emulator/index.ts';
 import { renderEnvironment, type EnvironmentValues } from '../environment/render-environment.ts';
 import { writeSecretFile } from '../environment/write-secret-file.ts';
-import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
+import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
 import { batchRiskEvents, countSignals, loadRiskEvents } from '../events/risk-events.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
@@ -363,13 +363,15 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       .filter((r) => r.name === REQUESTS.sendRiskEvents)
       .reduce((n, r) => n + r.causes.filter((c) => c.kind === 'rate-limited').length, 0);
     result.reports = await writeRunReports(run);
-    if (aborted()) result.exitCode = EXIT_CODES.interrupted;
-    else if (run.broken) result.exitCode = EXIT_CODES.runBroken;
-    else if (result.phases.some((p) => !p.passed) || (result.cleanup && !result.cleanup.complete)) result.exitCode = EXIT_CODES.assertionsFailed;
+    result.exitCode = exitCodeOf({
+      interrupted: aborted(),
+      broken: run.broken !== undefined,
+      failed: result.phases.some((p) => !p.passed) || (result.cleanup !== undefined && !result.cleanup.complete),
+    });
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
-    result.exitCode = error.exitCode;
+    result.exitCode = exitCodeOf({ error });
     // A run that stopped part way still reports what it did.
     if (startedRun) {
       result.phases = startedRun.phases;

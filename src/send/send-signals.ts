@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SendSettings } from '../config/send-settings.ts';
 import type { Emulator, EmulatorOptions } from '../emulator/index.ts';
-import { EXIT_CODES, HarnessError, type ExitCode } from '../errors.ts';
+import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode, type Outcome } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair } from '../keys/index.ts';
 import { realSleep } from '../org/org-client.ts';
 import { AccessTokens } from './access-token.ts';
@@ -114,7 +114,7 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
         await unconfirmed.writeFile(signalLines(call));
       },
     });
-    result.exitCode = exitCodeOf(result.delivery);
+    result.exitCode = exitCodeOf(outcomeOf(result.delivery));
   }
   let files: SpoolResult['files'] | undefined;
   const source = (level: RiskLevel): AsyncIterable<Signal> => readSpool(files![level]);
@@ -187,7 +187,7 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
-    result.exitCode = error.exitCode;
+    result.exitCode = exitCodeOf({ error });
   } finally {
     progress?.stop();
     await unconfirmed?.close();
@@ -267,11 +267,12 @@ function signalLines(call: PlannedCall): string {
     .join('');
 }
 
-function exitCodeOf(report: DeliveryReport): ExitCode {
-  if (report.stopped?.reason === 'interrupted') return EXIT_CODES.interrupted;
-  // Refused before anything was taken: the org's configuration (no provider links the app), not the run.
-  if (report.stopped?.reason === 'refused' && report.acceptedSignals === 0) return EXIT_CODES.badInput;
-  if (report.stopped || report.unconfirmedCalls > 0) return EXIT_CODES.runBroken;
-  if (report.rejections.length > 0) return EXIT_CODES.assertionsFailed;
-  return EXIT_CODES.passed;
+function outcomeOf(report: DeliveryReport): Outcome {
+  return {
+    interrupted: report.stopped?.reason === 'interrupted',
+    // Refused before anything was taken: the org's configuration (no provider links the app), not the run.
+    refused: report.stopped?.reason === 'refused' && report.acceptedSignals === 0,
+    broken: report.stopped !== undefined || report.unconfirmedCalls > 0,
+    failed: report.rejections.length > 0,
+  };
 }

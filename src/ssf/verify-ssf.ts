@@ -28,7 +28,7 @@ import {
 import { renderSsfEnvironment, type SsfEnvironmentValues } from '../environment/render-ssf-environment.ts';
 import { buildEmulator, type Emulator } from '../emulator/index.ts';
 import type { VerifySettings } from '../config/settings.ts';
-import { EXIT_CODES, HarnessError } from '../errors.ts';
+import { EXIT_CODES, exitCodeOf, HarnessError } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { PROVIDERS_PATH } from '../okta/ssf.ts';
 import { undoJournal } from '../org/cleanup.ts';
@@ -304,13 +304,15 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
       .filter((r) => r.name === SSF_REQUESTS.pushSet)
       .reduce((n, r) => n + r.causes.filter((c) => c.kind === 'rate-limited').length, 0);
     result.reports = await writeRunReports(run);
-    if (aborted()) result.exitCode = EXIT_CODES.interrupted;
-    else if (run.broken) result.exitCode = EXIT_CODES.runBroken;
-    else if (result.phases.some((p) => !p.passed) || (result.cleanup && !result.cleanup.complete)) result.exitCode = EXIT_CODES.assertionsFailed;
+    result.exitCode = exitCodeOf({
+      interrupted: aborted(),
+      broken: run.broken !== undefined,
+      failed: result.phases.some((p) => !p.passed) || (result.cleanup !== undefined && !result.cleanup.complete),
+    });
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
-    result.exitCode = error.exitCode;
+    result.exitCode = exitCodeOf({ error });
     if (started) {
       result.phases = started.phases;
       result.reports = await writeRunReports(started);
