@@ -14,7 +14,6 @@ import { recordEvent, type LogTarget } from './log-writer.ts';
 import type { Org } from './org.ts';
 import { isOktaScope } from './scopes.ts';
 import { ADMIN_USER, type AppRecord, type GrantRecord } from './store.ts';
-import { cutOffTokens } from './token-cutoff.ts';
 
 function findApp(org: Org, appId: string): AppRecord {
   const app = org.store.apps.get(appId);
@@ -79,7 +78,7 @@ function lifecycleRoute(to: 'ACTIVE' | 'INACTIVE'): Route {
       const app = findApp(org, req.params.appId!);
       if (app.status !== to) {
         app.status = to;
-        if (to === 'INACTIVE') cutOffTokens(org, app.id);
+        if (to === 'INACTIVE') org.store.tokenCutoffs.deactivated(app.id);
         app.lastUpdated = isoNow(org.clock);
         const legacyEventType = to === 'ACTIVE' ? 'app.generic.config.app_activated' : 'app.generic.config.app_deactivated';
         const displayMessage = to === 'ACTIVE' ? 'Activate application' : 'Deactivate application';
@@ -271,6 +270,8 @@ export const appsRoutes: Route[] = [
       const app = findApp(org, req.params.appId!);
       const grant = findGrant(org, app, req.params.grantId!);
       org.store.grants.delete(grant.id);
+      // The tokens that carried the grant's scope end with it, even if the grant is made again (token-cutoff.ts).
+      org.store.tokenCutoffs.revoked(app.id, grant.scopeId);
       recordEvent(
         org,
         req,

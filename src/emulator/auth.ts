@@ -11,7 +11,6 @@ import { jwtVerify } from 'jose';
 import { CHALLENGE_ALGS, checkResourceProof, dpopChallenge } from './dpop.ts';
 import { OAuthError, OktaApiError } from './errors.ts';
 import type { EmulatorRequest } from './http.ts';
-import { issuedAfterCutoff } from './token-cutoff.ts';
 import type { Org } from './org.ts';
 
 export type Principal =
@@ -60,9 +59,10 @@ async function verifyAccessToken(token: string, org: Org): Promise<AccessTokenCl
   }
   if (claims.exp * 1000 <= org.clock.now()) throw new OktaApiError('E0000011');
   const app = org.store.apps.get(claims.cid);
-  // A token outlives neither its app's deletion nor its deactivation, and reactivation does not revive it.
+  // A token outlives neither its app's deletion nor its deactivation (reactivation does not revive it), nor
+  // the revocation of a grant whose scope it carries (token-cutoff.ts).
   if (!app || app.status !== 'ACTIVE') throw new OktaApiError('E0000011');
-  if (!issuedAfterCutoff(org, app.id, claims.iat, claims.jti)) throw new OktaApiError('E0000011');
+  if (!org.store.tokenCutoffs.allows(app.id, claims.scp, claims.iat, claims.jti)) throw new OktaApiError('E0000011');
   return claims;
 }
 

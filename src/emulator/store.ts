@@ -16,7 +16,7 @@ import type { Clock } from './clock.ts';
 import { isoNow } from './clock.ts';
 import { oktaId } from './ids.ts';
 import { ReplayMarkers } from './replay-markers.ts';
-import type { TokenCutoff } from './token-cutoff.ts';
+import { TokenCutoffs } from './token-cutoff.ts';
 
 /** A public JWK as the client registered it (Okta echoes `use: null` when it was not given). */
 export type StoredJwk = Record<string, unknown> & { kty: string; kid?: string | null };
@@ -145,8 +145,8 @@ export class OrgStore {
   readonly signals: ConsumedSignal[] = [];
   /** Client-assertion `jti`s seen, per client, until the assertion's expiry. */
   readonly usedJtis = new ReplayMarkers(ASSERTION_JTIS_MAX);
-  /** Per app, when its access tokens were last cut off by a deactivation (see token-cutoff.ts). */
-  readonly tokenCutoffs = new Map<string, TokenCutoff>();
+  /** When access tokens were cut off before their expiry: deactivations and revoked grants (token-cutoff.ts). */
+  readonly tokenCutoffs: TokenCutoffs;
   /** DPoP proof `jti`s seen, per key thumbprint, until the proof is too old to pass. */
   readonly dpopJtis = new ReplayMarkers(DPOP_JTIS_MAX);
   #logSeq = 0;
@@ -154,6 +154,7 @@ export class OrgStore {
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    this.tokenCutoffs = new TokenCutoffs(clock);
     this.seed();
   }
 

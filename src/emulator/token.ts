@@ -23,14 +23,13 @@ import { accessTokenJti, errorId } from './ids.ts';
 import { recordEvent, type LogActor } from './log-writer.ts';
 import type { Org } from './org.ts';
 import type { AppRecord } from './store.ts';
-import { noteTokenIssued } from './token-cutoff.ts';
+import { ACCESS_TOKEN_LIFETIME_SECONDS } from './token-cutoff.ts';
 import { DPOP_ALGORITHMS } from '../okta/dpop.ts';
 
 /** The grant types this org AS serves: the `{0}` of Okta's grant-type errors and `grant_types_supported`. */
 export const SUPPORTED_GRANT_TYPES = ['client_credentials'] as const;
 
-/** Okta fixes org-AS access tokens at one hour. */
-export const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
+export { ACCESS_TOKEN_LIFETIME_SECONDS };
 
 /** The Okta API scopes of the operations the emulator serves, advertised as `scopes_supported`. */
 export const OKTA_SCOPES = [
@@ -162,7 +161,7 @@ async function issueAccessToken(org: Org, app: AppRecord, scopes: string[], jkt:
   const token = await new SignJWT({ ver: 1, jti, iss: org.orgUrl, aud: org.orgUrl, sub: app.id, iat, exp, cid: app.id, scp: scopes, ...cnf })
     .setProtectedHeader({ kid: org.keys.publicJwk.kid, alg: 'RS256' })
     .sign(org.keys.privateKey);
-  noteTokenIssued(org, app.id, iat, jti);
+  org.store.tokenCutoffs.noteIssued(app.id, scopes, iat, jti);
   return { token, jti, exp };
 }
 

@@ -720,6 +720,104 @@ describe('org authorization server token endpoint', () => {
     });
   });
 
+  describe('revoking a grant ends the tokens that carried its scope (stricter than Okta documents)', () => {
+    const LOGS = '/api/v1/logs';
+    const PROVIDERS = '/api/v1/risk/providers';
+    const LOGS_SCOPE = 'okta.logs.read';
+    const PROVIDERS_SCOPE = 'okta.riskProviders.read';
+    const INVALID_TOKEN = { status: 401, body: { errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorLink: 'E0000011', errorCauses: [] }, challenge: null };
+    const use = (token: string, path = LOGS) => call(org, 'GET', path, { auth: `Bearer ${token}` });
+    const grantOf = (who: ServiceClient, scope: string) =>
+      [...org.emulator.store.grants.values()].find((g) => g.appId === who.clientId && g.scopeId === scope)!;
+    async function revoke(who: ServiceClient, scope: string): Promise<void> {
+      const res = await call(org, 'DELETE', `/api/v1/apps/${who.clientId}/grants/${grantOf(who, scope).id}`);
+      expect(res.status).to.equal(204);
+    }
+    async function regrant(who: ServiceClient, scope: string): Promise<void> {
+      const res = await call(org, 'POST', `/api/v1/apps/${who.clientId}/grants`, { body: { issuer: org.url, scopeId: scope } });
+      expect(res.status).to.equal(201);
+    }
+
+    /** A call's status, body without its per-request errorId, and WWW-Authenticate. */
+    async function answer(token: string, path = LOGS): Promise<unknown> {
+      const res = await use(token, path);
+      const { errorId: _errorId, ...body } = (res.body ?? {}) as Record<string, unknown>;
+      return { status: res.status, body, challenge: res.headers.get('www-authenticate') };
+    }
+
+    it('accepts a token carrying the scope while its grant stands', async () => {
+      const token = await fetchAccessToken(org, client, LOGS_SCOPE);
+      expect((await use(token)).status).to.equal(200);
+    });
+
+    it('refuses a token issued before the revocation, on a route needing the scope, exactly as an invalid token', async () => {
+      const token = await fetchAccessToken(org, client, LOGS_SCOPE);
+      await revoke(client, LOGS_SCOPE);
+      const refused = await answer(token);
+      expect(refused).to.deep.equal(INVALID_TOKEN);
+      expect(refused).to.deep.equal(await answer('not-a-token'));
+    });
+
+    it('refuses that token even after the grant is created again', async () => {
+      const token = await fetchAccessToken(org, client, LOGS_SCOPE);
+      await revoke(client, LOGS_SCOPE);
+      org.clock.set(START + 5_000);
+      await regrant(client, LOGS_SCOPE);
+      expect(await answer(token)).to.deep.equal(INVALID_TOKEN);
+    });
+
+    it('refuses that token on a route needing another scope it carries: a revoked token is invalid, not trimmed', async () => {
+      grant(org, client.clientId, PROVIDERS_SCOPE);
+      const token = await fetchAccessToken(org, client, `${LOGS_SCOPE} ${PROVIDERS_SCOPE}`);
+      await revoke(client, LOGS_SCOPE);
+      expect(await answer(token, PROVIDERS)).to.deep.equal(INVALID_TOKEN);
+    });
+
+    it('leaves a token of the same app that does not carry the revoked scope alone', async () => {
+      grant(org, client.clientId, PROVIDERS_SCOPE);
+      const token = await fetchAccessToken(org, client, PROVIDERS_SCOPE);
+      await revoke(client, LOGS_SCOPE);
+      expect((await use(token, PROVIDERS)).status).to.equal(200);
+    });
+
+    it("leaves another app's token for the same scope alone", async () => {
+      const other = await createServiceClient(org, { reuse: [rsa[1]!] });
+      grant(org, other.clientId, LOGS_SCOPE);
+      const token = await fetchAccessToken(org, other, LOGS_SCOPE);
+      await revoke(client, LOGS_SCOPE);
+      expect((await use(token)).status).to.equal(200);
+    });
+
+    it('refuses a new token for the scope with invalid_scope while the grant is revoked', async () => {
+      await revoke(client, LOGS_SCOPE);
+      expectError(await withAssertion(undefined, LOGS_SCOPE), 400, 'invalid_scope', INVALID_SCOPE);
+    });
+
+    it('accepts a token issued after the re-grant within the revocation second', async () => {
+      await revoke(client, LOGS_SCOPE);
+      await regrant(client, LOGS_SCOPE);
+      const token = await fetchAccessToken(org, client, LOGS_SCOPE);
+      expect((await use(token)).status).to.equal(200);
+    });
+
+    it('accepts a token issued after the re-grant a second later', async () => {
+      await revoke(client, LOGS_SCOPE);
+      org.clock.set(START + 1_000);
+      await regrant(client, LOGS_SCOPE);
+      const token = await fetchAccessToken(org, client, LOGS_SCOPE);
+      expect((await use(token)).status).to.equal(200);
+    });
+
+    it('forgets the revocation when the app is deleted, so memory stays bounded by the apps', async () => {
+      await revoke(client, LOGS_SCOPE);
+      expect(org.emulator.store.tokenCutoffs.has(client.clientId)).to.equal(true);
+      await call(org, 'POST', `/api/v1/apps/${client.clientId}/lifecycle/deactivate`);
+      expect((await call(org, 'DELETE', `/api/v1/apps/${client.clientId}`)).status).to.equal(204);
+      expect(org.emulator.store.tokenCutoffs.has(client.clientId)).to.equal(false);
+      expect(org.emulator.store.tokenCutoffs.size).to.equal(0);
+    });
+  });
+
   describe('System Log', () => {
     it('records a granted token as app.oauth2.token.grant.access_token without the assertion or the token', async () => {
       const assertion = await mintAssertion(org, client);
