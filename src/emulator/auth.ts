@@ -66,11 +66,11 @@ async function verifyAccessToken(token: string, org: Org): Promise<AccessTokenCl
   return claims;
 }
 
-/**
- * Authenticates an admin call that needs `scope` when made with an OAuth token. SSWS tokens carry the
- * super admin's rights, so they pass every scope check.
- */
-export async function authenticate(req: EmulatorRequest, org: Org, scope: string): Promise<Principal> {
+/** A caller whose credentials check out, and the scopes its token carries (none for an API token: it has them all). */
+type Identified = { principal: Principal; scopes: string[] | undefined; scheme: 'Bearer' | 'DPoP' };
+
+/** Who is calling, from the credentials alone; throws the answer for missing, wrong or unusable ones. */
+async function identify(req: EmulatorRequest, org: Org, scope: string): Promise<Identified> {
   const header = req.headers.authorization;
   if (!header) throw new OktaApiError('E0000005');
   const space = header.indexOf(' ');
@@ -78,14 +78,14 @@ export async function authenticate(req: EmulatorRequest, org: Org, scope: string
   const credential = space === -1 ? '' : header.slice(space + 1).trim();
   if (scheme === 'SSWS') {
     if (!credential || !sameSecret(credential, org.apiToken)) throw new OktaApiError('E0000011');
-    return { kind: 'ssws', tokenId: '00T' + createHash('sha256').update(org.apiToken).digest('base64url').slice(0, 17) };
+    const tokenId = '00T' + createHash('sha256').update(org.apiToken).digest('base64url').slice(0, 17);
+    return { principal: { kind: 'ssws', tokenId }, scopes: undefined, scheme: 'Bearer' };
   }
   if (scheme.toLowerCase() === 'bearer') {
     if (!credential) throw new OktaApiError('E0000011');
     const claims = await verifyAccessToken(credential, org);
     if (claims.cnf !== undefined) throw dpopChallenge(req, org, scope, 'dpop_authentication_scheme_required', 'a DPoP-bound token sent as Bearer');
-    if (!claims.scp.includes(scope)) throw insufficientScope(req, org, scope);
-    return { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti };
+    return { principal: { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti }, scopes: claims.scp, scheme: 'Bearer' };
   }
   if (scheme.toLowerCase() === 'dpop') {
     if (!credential) throw new OktaApiError('E0000011');
@@ -93,10 +93,36 @@ export async function authenticate(req: EmulatorRequest, org: Org, scope: string
     const jkt = claims.cnf?.jkt;
     if (typeof jkt !== 'string') throw dpopChallenge(req, org, scope, 'access_token_not_dpop_bound', 'a Bearer token sent as DPoP');
     await checkResourceProof(req, org, scope, credential, jkt);
-    if (!claims.scp.includes(scope)) throw insufficientScope(req, org, scope, 'DPoP');
-    return { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti };
+    return { principal: { kind: 'bearer', clientId: claims.cid, scopes: claims.scp, jti: claims.jti }, scopes: claims.scp, scheme: 'DPoP' };
   }
   throw new OktaApiError('E0000005');
+}
+
+/** The rate-limit principal: the API token, or the OAuth client (all its tokens share one budget). */
+function callerKey(principal: Principal): string {
+  return principal.kind === 'ssws' ? `ssws:${principal.tokenId}` : `client:${principal.clientId}`;
+}
+
+/**
+ * Authenticates an admin call that needs `scope` when made with an OAuth token. SSWS tokens carry the
+ * super admin's rights, so they pass every scope check.
+ *
+ * Then charges the route's rate limit (rate-limit.ts): a refused request to the route's bucket of refused
+ * requests (a 429 there replaces the refusal), an authenticated caller to its own bucket, before the scope
+ * check, so a token without the scope spends its own client's budget and nobody else's.
+ */
+export async function authenticate(req: EmulatorRequest, org: Org, scope: string): Promise<Principal> {
+  let identified: Identified;
+  try {
+    identified = await identify(req, org, scope);
+  } catch (error) {
+    org.rateLimits.chargeRefused(req);
+    throw error;
+  }
+  const { principal, scopes, scheme } = identified;
+  org.rateLimits.chargeCaller(req, callerKey(principal));
+  if (scopes !== undefined && !scopes.includes(scope)) throw insufficientScope(req, org, scope, scheme);
+  return principal;
 }
 
 /** Okta's 403 for a token without the scope: the reason is in `WWW-Authenticate`, the body is empty. */

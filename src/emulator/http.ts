@@ -40,11 +40,14 @@ export interface Route {
   path: string;
   handler: Handler;
   /**
-   * Which rate-limit bucket the router charges before the handler runs. `'route'` (default): one bucket per
-   * method and path pattern at the org's management limit. `'handler'`: the handler charges its own bucket
-   * (the risk events endpoint, whose limit is per provider).
+   * How the route's rate limit is charged (rate-limit.ts), at the org's management limit. `'caller'` (default):
+   * once the caller is known, to the caller's own bucket for the route (`authenticate()` does it; a request
+   * refused for its credentials goes to the route's bucket of refused requests), so no request can spend
+   * another caller's budget. `'route'`: one shared bucket for the route, before the handler runs (public
+   * routes that know no caller). `'handler'`: the handler charges its own bucket (the risk events endpoint,
+   * whose limit is per provider).
    */
-  rateLimit?: 'route' | 'handler';
+  rateLimit?: 'caller' | 'route' | 'handler';
 }
 
 interface CompiledRoute extends Route {

@@ -44,7 +44,10 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Risk events calls per minute, per provider. Default: 3, the guide's figure. */
   eventsRateLimit?: number;
-  /** Calls per minute on every other route (one bucket per method and path). Default: 600. */
+  /**
+   * Calls per minute on every other route: per caller (API token or OAuth client) and route, and for the
+   * requests a route refuses for their credentials, one bucket per route. Default: 600.
+   */
   managementRateLimit?: number;
   /** Injected faults (latency, 500s, dropped connections, 429 storms). Default: none. */
   faults?: FaultOptions;
@@ -189,14 +192,16 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     request.params = found.params;
     let limitHeaders: Record<string, string> = {};
     try {
-      if (found.route.rateLimit !== 'handler') {
-        limitHeaders = rateLimits.charge(`${found.route.method} ${found.route.path}`, settings.managementRateLimit);
-      }
+      const bucket = `${found.route.method} ${found.route.path}`;
+      const charging = found.route.rateLimit ?? 'caller';
+      // A caller's bucket is charged once it is known (auth.ts), so nobody can spend it from outside.
+      if (charging === 'caller') rateLimits.open(request, bucket, settings.managementRateLimit);
+      else if (charging === 'route') limitHeaders = rateLimits.charge(bucket, settings.managementRateLimit);
       reply = await found.route.handler(request, org);
     } catch (error) {
       reply = errorReply(error);
     }
-    reply.headers = { ...limitHeaders, ...reply.headers };
+    reply.headers = { ...limitHeaders, ...rateLimits.headersOf(request), ...reply.headers };
     return { reply, requestId: request.requestId, drop: fault === 'drop' };
   }
 

@@ -288,6 +288,8 @@ export const securityEventsRoutes: Route[] = [
   {
     method: 'POST',
     path: SET_PATH,
+    // Authenticated by the SET's signature, not by authenticate(): one shared bucket, as before.
+    rateLimit: 'route',
     async handler(req, org): Promise<Reply> {
       try {
         await receive(req, org);

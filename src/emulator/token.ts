@@ -176,6 +176,8 @@ async function tokenHandler(req: EmulatorRequest, org: Org): Promise<Reply> {
       { assertionType: param(form, 'client_assertion_type'), assertion: request.assertion, clientId: param(form, 'client_id') },
       context,
     );
+    // The client is authenticated: from here on the request spends its own budget, nobody else's.
+    org.rateLimits.chargeCaller(req, `client:${app.id}`);
     const scopes = grantedScopes(org, app, form.get('scope'));
     // A DPoP-bound client's proof (dpop.ts); a client that is not bound gets a Bearer token, proof or not (*obs*).
     let dpop: { jkt: string; marker: ProofMarker } | undefined;
@@ -216,6 +218,8 @@ async function tokenHandler(req: EmulatorRequest, org: Org): Promise<Reply> {
     };
   } catch (error) {
     if (error instanceof OAuthError) {
+      // Refused before the client was known: the route's bucket of refused requests (a 429 there replaces this answer).
+      org.rateLimits.chargeRefused(req);
       recordEvent(org, req, {
         eventType: 'app.oauth2.token.grant',
         displayMessage: 'OIDC token request',
@@ -275,7 +279,8 @@ function keysHandler(_req: EmulatorRequest, org: Org): Reply {
 
 export const tokenRoutes: Route[] = [
   { method: 'POST', path: '/oauth2/v1/token', handler: tokenHandler },
-  { method: 'GET', path: '/oauth2/v1/keys', handler: keysHandler },
-  { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: metadataHandler },
-  { method: 'GET', path: '/.well-known/openid-configuration', handler: metadataHandler },
+  // Public documents: no caller to key a bucket by, so one shared bucket per route.
+  { method: 'GET', path: '/oauth2/v1/keys', handler: keysHandler, rateLimit: 'route' },
+  { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: metadataHandler, rateLimit: 'route' },
+  { method: 'GET', path: '/.well-known/openid-configuration', handler: metadataHandler, rateLimit: 'route' },
 ];
