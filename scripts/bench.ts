@@ -5,6 +5,7 @@
  *    forked client process, interleaved round by round (`scripts/bench/throughput.ts`).
  * 2. `okta-risk verify` wall time against a plain `newman run` of the same collection, alternating
  *    (`scripts/bench/wall-time.ts`); when verify misses its goal, a profile of where its time goes.
+ *    2b. `okta-risk --help` compiled (dist/) against the same help through tsx (src/), alternating.
  *
  * Prints a table (each figure as a ratio to its baseline, with its goal) and writes `reports/bench.json` as
  * `[{name, value, unit}]`. Everything listens on loopback; every child process is killed on the way out.
@@ -17,7 +18,7 @@
  *    process, and their ratio (`scripts/bench/memory.ts`).
  *
  * Options: --rounds N (5), --round-ms MS (1000), --connections N (16), --runs N (5), --client raw|http
- * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall|send|memory,
+ * (raw: node:net sockets, the lighter load; http: node:http Agent), --only throughput|wall|help|send|memory,
  * --send-rounds N (3), --memory-rounds N (1), --profile
  * (profile verify even when it meets its goal), --no-profile.
  */
@@ -33,7 +34,7 @@ import { LoadClient } from './bench/load.ts';
 import { measureThroughput } from './bench/throughput.ts';
 import { measureMemory } from './bench/memory.ts';
 import { measureSend } from './bench/send.ts';
-import { measureWallTime, profileVerify, type WallTimeOptions } from './bench/wall-time.ts';
+import { measureHelp, measureWallTime, profileVerify, type WallTimeOptions } from './bench/wall-time.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPORT_FILE = join(ROOT, 'reports', 'bench.json');
@@ -44,6 +45,7 @@ const RATIO_NAMES: Record<string, string> = {
   'emulator.tokens.rps': 'emulator.tokens.ratio',
   'verify.wall.median': 'verify.vs.newman.ratio',
   'emulator.heap.live.100k.calls': 'emulator.heap.100k.vs.10k.ratio',
+  'help.dist.median': 'help.dist.vs.tsx.ratio',
 };
 
 type Child = Parameters<WallTimeOptions['track']>[0];
@@ -54,8 +56,8 @@ function positive(name: string, text: string | undefined, fallback: number, max:
   return value;
 }
 
-type Section = 'throughput' | 'wall' | 'send' | 'memory';
-const SECTIONS: readonly Section[] = ['throughput', 'wall', 'send', 'memory'];
+type Section = 'throughput' | 'wall' | 'help' | 'send' | 'memory';
+const SECTIONS: readonly Section[] = ['throughput', 'wall', 'help', 'send', 'memory'];
 
 function readOptions(): { rounds: number; roundMs: number; connections: number; runs: number; sendRounds: number; memoryRounds: number; client: 'raw' | 'http'; only?: Section; profile?: boolean } {
   const { values } = parseArgs({
@@ -140,6 +142,11 @@ async function main(): Promise<number> {
         figures.push(...profile.figures);
         profileLines = profile.lines;
       }
+    }
+    if (options.only === undefined || options.only === 'help') {
+      log(`2b. okta-risk --help: compiled (bin/okta-risk.js -> dist/) vs through tsx (src/cli.ts), ${options.runs} pairs (+1 warm-up), alternating`);
+      figures.push(...(await measureHelp({ runs: options.runs, track, log })));
+      log(`   (${((performance.now() - began) / 1000).toFixed(1)} s)`);
     }
     if (options.only === undefined || options.only === 'send') {
       log(`3. okta-risk send: 5k and 50k signals to the emulator, ${options.sendRounds} rounds (+1 warm-up), each in its own process; the budget on a manual clock`);

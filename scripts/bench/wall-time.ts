@@ -180,6 +180,48 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
   }
 }
 
+/** `okta-risk --help` as the bin runs it: the compiled CLI in dist/, after bin/build.js's up-to-date check. */
+const HELP_DIST = [OKTA_RISK_BIN, '--help'];
+/**
+ * The same help through tsx's loader, as the CLI ran before it was compiled. src/cli.ts runs main() when it is
+ * the entry file, so `--help` stays in process.argv (an `-e` wrapper would leave it out of hideBin's slice).
+ */
+const HELP_TSX = ['--import', 'tsx', join(ROOT, 'src/cli.ts'), '--help'];
+/** The first line of the help text: a run that printed anything else timed something else. */
+const HELP_FIRST_LINE = 'okta-risk <command> [options]';
+
+async function timeHelp(args: string[], track: WallTimeOptions['track']): Promise<number> {
+  const timed = await timeProcess(process.execPath, args, track);
+  if (timed.code !== 0 || !timed.stdout.startsWith(HELP_FIRST_LINE)) {
+    throw new Error(`node ${args.join(' ')} did not print the help (exit ${timed.code}):\n${lastLines(timed.stdout + timed.stderr, 10)}`);
+  }
+  return timed.ms;
+}
+
+/**
+ * `okta-risk --help` wall time, compiled (dist/) side by side with tsx (src/), alternating after one warm-up
+ * pair that fills tsx's transform cache; the ratio is the median of the per-pair ratios.
+ */
+export async function measureHelp(options: { runs: number; track: WallTimeOptions['track']; log: WallTimeOptions['log'] }): Promise<Figure[]> {
+  const { runs, track, log } = options;
+  const distMs: number[] = [];
+  const tsxMs: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const dist = await timeHelp(HELP_DIST, track);
+    const tsx = await timeHelp(HELP_TSX, track);
+    if (i > 0) {
+      distMs.push(dist);
+      tsxMs.push(tsx);
+    }
+    log(`  ${i === 0 ? 'warm-up' : `run ${i}`}: --help compiled ${dist.toFixed(0)} ms, through tsx ${tsx.toFixed(0)} ms`);
+  }
+  const baseline = 'help.tsx.median';
+  return [
+    { name: baseline, value: median(tsxMs), unit: 'ms' },
+    { name: 'help.dist.median', value: median(distMs), unit: 'ms', vs: { baseline, ratio: pairedRatio(distMs, tsxMs) } },
+  ];
+}
+
 /** Median wall time of `runs` runs of a command (process start and module loading, nothing else). */
 async function startCost(command: string, args: string[], runs: number, track: WallTimeOptions['track']): Promise<number> {
   const times: number[] = [];
@@ -233,7 +275,7 @@ export async function profileVerify(options: {
   const { dir, track } = options;
   const nodeStart = await startCost(process.execPath, ['-e', '0'], 3, track);
   const newmanStart = await startCost(NEWMAN_BIN, ['--version'], 3, track);
-  const cliStart = await startCost(process.execPath, [OKTA_RISK_BIN, '--help'], 3, track);
+  const cliStart = await startCost(process.execPath, HELP_DIST, 3, track);
 
   const scratch = join(dir, 'profile');
   await mkdir(scratch, { recursive: true, mode: 0o700 });
@@ -252,7 +294,7 @@ export async function profileVerify(options: {
   const ms = (value: number): string => `${value.toFixed(0)} ms`;
   const lines = [
     row('', 'verify', 'plain newman', ''),
-    row('process start', ms(profile.processStartMs), ms(nodeStart), "verify: node + tsx's loader (bin/okta-risk.js registers tsx); newman: node -e 0"),
+    row('process start', ms(profile.processStartMs), ms(nodeStart), "verify: node + bin/okta-risk.js's build check; newman: node -e 0"),
     row('loading modules', ms(profile.importCliMs), ms(newmanModules), `verify: src/cli.ts's graph and Newman (${ms(profile.importNewmanMs)}), which verify loads while its keys are generated; newman: newman --version - node -e 0`),
     row('set-up before the first request', ms(setupMs), '-', `2 RSA 2048 key pairs generated at once (provider + emulator org AS, ~${ms(profile.keyGenerationMs)} each alone), emulator, reachability, provider choice`),
     row('newman.run', `${ms(runsMs)} (${profile.newmanRuns.length})`, `${ms(options.newmanRunMs)} (1)`, `${requests} requests each; verify's runs cost ~${ms(perRun)} each: ${profile.newmanRuns.map((r) => `${r.requests}:${r.ms.toFixed(0)}`).join(' ')}`),
@@ -260,7 +302,7 @@ export async function profileVerify(options: {
     row('after the last run', ms(profile.afterLastRunMs), '-', 'journal check and the merged junit + htmlextra reports (plain newman writes the same reports inside its one run)'),
     row('other (exit, summary, noise)', ms(verifyOther), ms(newmanOther), 'verify: its profiled process minus the parts above; newman: its median minus the parts above'),
     row('total', ms(processMs), ms(options.newmanMs), `profiled once; the side-by-side medians were verify ${ms(options.verifyMs)}, newman ${ms(options.newmanMs)}`),
-    `okta-risk --help (node + tsx + the whole CLI graph, no work): ${ms(cliStart)}`,
+    `okta-risk --help (node + the compiled CLI graph, no work): ${ms(cliStart)}; against tsx, see help.dist.median in the table`,
   ];
   const figures: Figure[] = [
     { name: 'profile.node.start', value: nodeStart, unit: 'ms', detail: true },
