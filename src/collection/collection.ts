@@ -68,6 +68,7 @@ export const VARIABLE_NAMES = [
   'previousProviderClientId',
   'previousProviderAction',
   'clientAssertion',
+  'clientPrivateKey',
   'accessToken',
   'dpopProof',
   'runStartedAt',
@@ -83,7 +84,7 @@ export type VariableName = (typeof VARIABLE_NAMES)[number];
 export const VARIABLES = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, name])) as { readonly [V in VariableName]: V };
 
 /** Variables typed "secret" in the environment; reports and logs must redact their values. */
-export const SECRET_VARIABLES = ['apikey', 'clientAssertion', 'accessToken', 'dpopProof'] as const satisfies readonly VariableName[];
+export const SECRET_VARIABLES = ['apikey', 'clientAssertion', 'clientPrivateKey', 'accessToken', 'dpopProof'] as const satisfies readonly VariableName[];
 
 /**
  * Variables the scripts keep for themselves and are not part of the template: the System Log poll's

@@ -42,6 +42,12 @@ export interface EnvironmentValues {
   previousProviderAction?: string;
   /** A client assertion JWT signed with the provider's private key. Secret. */
   clientAssertion?: string;
+  /**
+   * The provider's private key as a PKCS#8 PEM, for the Postman app only: with it the token request mints its own
+   * client assertion (Postman's JWT Bearer auth). A file the harness writes never holds a key, so this renders
+   * only as `""`; people paste the key into Postman's environment themselves. Secret.
+   */
+  clientPrivateKey?: string;
   /** The provider's access token (set by the token script). Secret. */
   accessToken?: string;
   /**
@@ -106,6 +112,7 @@ const OPTIONAL: ReadonlySet<VariableName> = new Set([
   'previousProviderClientId',
   'previousProviderAction',
   'clientAssertion',
+  'clientPrivateKey',
   'accessToken',
   'dpopProof',
   'force',
@@ -189,6 +196,13 @@ function checkValues(values: Record<VariableName, string>): void {
     throw invalid('url', 'the org URL, https://{yourOktaDomain} with no path or trailing slash', 'Set url to the org URL, e.g. https://example.okta.com (not the -admin URL, no trailing "/").');
   }
   checkPublicKey(values.publicKey);
+  // Never echo the value: it may hold a private key.
+  if (values.clientPrivateKey !== '') {
+    throw new HarnessError('ERR_SETTING_INVALID', 'The environment value clientPrivateKey must be empty in a file okta-risk writes: an environment file never holds a private key.', {
+      setting: 'clientPrivateKey',
+      fix: "Leave clientPrivateKey out; paste the PKCS#8 PEM into the Postman app's environment yourself (its current value, type secret), or use clientAssertion from `okta-risk assertion`.",
+    });
+  }
   if (!(RISK_ACTIONS as readonly string[]).includes(values.riskAction)) {
     throw invalid('riskAction', `one of ${RISK_ACTIONS.join(', ')}`, `Set riskAction to ${RISK_ACTIONS.join(', ')}.`);
   }

@@ -146,16 +146,21 @@ describe('Postman environment', () => {
       expect(validateEnvironment(environment)).to.equal(false);
     });
 
-    it('types apikey, clientAssertion, accessToken and dpopProof "secret" and every other variable "default"', () => {
+    it('types apikey, clientAssertion, clientPrivateKey, accessToken and dpopProof "secret" and every other variable "default"', () => {
       const environment = renderEnvironment(BASE);
       const secret = environment.values.filter((value) => value.type === 'secret').map((value) => value.key);
-      expect(secret).to.deep.equal(['apikey', 'clientAssertion', 'accessToken', 'dpopProof']);
+      expect(secret).to.deep.equal(['apikey', 'clientAssertion', 'clientPrivateKey', 'accessToken', 'dpopProof']);
       expect(environment.values.filter((value) => value.type !== 'secret').every((value) => value.type === 'default')).to.equal(true);
       expect(environment.values.every((value) => value.enabled === true)).to.equal(true);
     });
 
+    it('renders clientPrivateKey empty and typed secret, for the Postman app user to fill in', () => {
+      const entry = renderEnvironment(BASE).values.find((value) => value.key === 'clientPrivateKey');
+      expect(entry).to.deep.equal({ key: 'clientPrivateKey', value: '', type: 'secret', enabled: true });
+    });
+
     it('agrees with SECRET_VARIABLES and isSecretVariable', () => {
-      expect([...SECRET_VARIABLES]).to.deep.equal(['apikey', 'clientAssertion', 'accessToken', 'dpopProof']);
+      expect([...SECRET_VARIABLES]).to.deep.equal(['apikey', 'clientAssertion', 'clientPrivateKey', 'accessToken', 'dpopProof']);
       expect(VARIABLE_NAMES.filter(isSecretVariable)).to.deep.equal([...SECRET_VARIABLES]);
     });
 
@@ -251,6 +256,13 @@ describe('Postman environment', () => {
       expect(error.setting).to.equal('publicKey');
       expect(error.message).to.equal('The environment value publicKey holds private key members (d, p).');
       expect(error.message).to.not.contain('secret-exponent');
+    });
+
+    it('a clientPrivateKey, without echoing it: a file okta-risk writes never holds a private key', () => {
+      const error = settingError({ clientPrivateKey: '-----BEGIN PRIVATE KEY-----\nsecret-key-body\n-----END PRIVATE KEY-----\n' });
+      expect([error.code, error.setting]).to.deep.equal(['ERR_SETTING_INVALID', 'clientPrivateKey']);
+      expect(error.message).to.equal('The environment value clientPrivateKey must be empty in a file okta-risk writes: an environment file never holds a private key.');
+      expect(error.message).to.not.contain('secret-key-body');
     });
 
     it('a publicKey that is not a JWK', () => {
