@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { CHALLENGE_ALGS, checkResourceProof, dpopChallenge } from './dpop.ts';
 import { OAuthError, OktaApiError } from './errors.ts';
-import type { EmulatorRequest } from './http.ts';
+import { quotedHeaderText, type EmulatorRequest } from './http.ts';
 import type { Org } from './org.ts';
 
 export type Principal =
@@ -131,6 +131,6 @@ export function insufficientScope(req: EmulatorRequest, org: Org, scope: string,
   const algs = scheme === 'DPoP' ? `algs="${CHALLENGE_ALGS}", ` : '';
   const challenge =
     `${scheme} ${algs}authorization_uri="${org.orgUrl}/oauth2/v1/authorize", realm="${org.orgUrl}", scope="${scope}", ` +
-    `error="insufficient_scope", error_description="${description}", resource="${req.path}"`;
+    `error="insufficient_scope", error_description="${description}", resource="${quotedHeaderText(req.path)}"`;
   return new OAuthError('access_token_insufficient_scopes', { headers: { 'www-authenticate': challenge }, bodyless: true, detail: `needs ${scope}` });
 }

@@ -8,8 +8,9 @@
  *     present and `client_credentials`, exactly one kind of client credentials, and it is a client_assertion.
  *  2. `client_assertion_type` is exactly `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
  *     → client_assertion_type_invalid.
- *  3. Parse: three base64url parts, header and payload JSON objects, registered claims of their JWT types
- *     → client_assertion_invalid_jwt; a header with `b64` (RFC 7797) or `crit` → invalid_client.
+ *  3. Parse: at most `CLIENT_ASSERTION_MAX` characters, three base64url parts, header and payload JSON objects,
+ *     registered claims of their JWT types → client_assertion_invalid_jwt; a header with `b64` (RFC 7797) or
+ *     `crit` → invalid_client.
  *  4. `alg` in RS256 RS384 RS512 ES256 ES384 ES512 → client_assertion_invalid_signature_algorithm.
  *  5. `iss` names a known client → client_assertion_invalid_issuer; `sub` = `iss` → client_assertion_invalid_subject;
  *     a `client_id` form parameter, when sent, = `iss` → invalid_client.
@@ -27,6 +28,7 @@
  * 12. Scopes (token.ts): present → missing_scopes; no `openid` → openid_not_allowed_client_creds; all granted → invalid_scope.
  */
 import { compactVerify, importJWK, type CryptoKey, type JWK } from 'jose';
+import { CLIENT_ASSERTION_MAX } from '../okta/limits.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
 import type { Org } from './org.ts';
 import type { AppRecord, StoredJwk } from './store.ts';
@@ -94,6 +96,7 @@ function decodeJsonObject(segment: string, name: string): Record<string, unknown
 
 /** Step 3: a JWS in compact form whose registered claims have their RFC 7519 types (`exp` is step 8's). */
 function parseAssertion(assertion: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  if (assertion.length > CLIENT_ASSERTION_MAX) throw fail('client_assertion_invalid_jwt', `${assertion.length} characters, over ${CLIENT_ASSERTION_MAX}`);
   const parts = assertion.split('.');
   const header = decodeJsonObject(parts[0]!, 'header');
   // JWS options Okta does not document (RFC 7797's unencoded payload, any critical extension) are refused

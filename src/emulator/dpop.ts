@@ -25,7 +25,7 @@ import {
 } from '../okta/dpop.ts';
 import { checkDpopProof, type CheckedDpopProof } from './dpop-proof.ts';
 import { OAuthError, type OAuthErrorCode } from './errors.ts';
-import type { EmulatorRequest } from './http.ts';
+import { quotedHeaderText, type EmulatorRequest } from './http.ts';
 import type { Org } from './org.ts';
 
 /** The `algs` of Okta's DPoP challenge, in the order Okta sends them. */
@@ -127,7 +127,7 @@ export function dpopChallenge(req: EmulatorRequest, org: Org, scope: string, cod
   const probe = new OAuthError(code);
   const challenge =
     `DPoP algs="${CHALLENGE_ALGS}", authorization_uri="${org.orgUrl}/oauth2/v1/authorize", realm="${org.orgUrl}", scope="${scope}", ` +
-    `error="${probe.error}", error_description="${probe.description}", resource="${req.path}"`;
+    `error="${probe.error}", error_description="${probe.description}", resource="${quotedHeaderText(req.path)}"`;
   return new OAuthError(code, { detail, headers: { 'www-authenticate': challenge }, bodyless: true });
 }
 

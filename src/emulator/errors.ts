@@ -22,6 +22,7 @@ export const MANAGEMENT_ERRORS = {
   E0000008: { status: 404, summary: 'The requested path was not found' },
   E0000009: { status: 500, summary: 'Internal Server Error' },
   E0000011: { status: 401, summary: 'Invalid token provided' },
+  E0000020: { status: 400, summary: 'Bad request.' },
   E0000021: { status: 400, summary: 'Bad request.  Accept and/or Content-Type headers likely do not match supported values.' },
   E0000022: { status: 405, summary: 'The endpoint does not support the provided HTTP method' },
   E0000031: { status: 400, summary: 'Invalid search criteria.' },
@@ -154,6 +155,7 @@ export const OAUTH_ERRORS = {
   openid_not_allowed_client_creds: [400, 'invalid_scope', "Cannot request 'openid' scopes using client credentials."],
   invalid_client_metadata: [400, 'invalid_client_metadata', 'Invalid request'],
   temporarily_unavailable: [400, 'temporarily_unavailable', 'The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server.'],
+  invalid_request: [400, 'invalid_request', 'Invalid request'],
   access_token_insufficient_scopes: [403, 'insufficient_scope', 'The access token provided does not contain the required scopes.'],
 } as const satisfies Record<string, readonly [number, string, string]>;
 

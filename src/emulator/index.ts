@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { OktaApiError } from './errors.ts';
-import { errorReply, Router, sendReply, toEmulatorRequest, type Reply } from './http.ts';
+import { answerClientError, DEFAULT_LINGER, errorReply, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
 import { Faults, type FaultOptions } from './faults.ts';
 import { requestId } from './ids.ts';
 import { createOrgKeys } from './keys.ts';
@@ -79,6 +79,12 @@ export interface EmulatorOptions {
    * org without Identity Threat Protection: its paths are unknown (404), as the Risk APIs' are on a current org.
    */
   ssfReceiver?: boolean;
+  /**
+   * The lingering close of a request refused unread (a body over 1 MiB, a malformed target): how long (`ms`,
+   * default 2000) and how many more bytes (`bytes`, default 16 MiB) the org reads and discards after its 400
+   * before it closes the connection.
+   */
+  bodyLinger?: Partial<LingerLimits>;
 }
 
 export interface ListenOptions {
@@ -141,6 +147,10 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
   const rateLimits = new RateLimiter(clock);
   let orgUrl = options.orgUrl;
   const faults = new Faults(options.faults);
+  const linger: LingerLimits = {
+    ms: positiveInteger('bodyLinger.ms', options.bodyLinger?.ms, DEFAULT_LINGER.ms),
+    bytes: positiveInteger('bodyLinger.bytes', options.bodyLinger?.bytes, DEFAULT_LINGER.bytes),
+  };
 
   const org: Org = {
     store,
@@ -164,13 +174,14 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...systemLogRoutes,
   ]);
 
-  type Outcome = { reply: Reply; requestId?: string; drop?: boolean };
+  type Outcome = { reply: Reply; requestId?: string; drop?: boolean; linger?: boolean };
 
   async function dispatch(req: IncomingMessage): Promise<Outcome> {
     let request;
     try {
       request = await toEmulatorRequest(req);
     } catch (error) {
+      if (error instanceof UnreadRequest) return { reply: errorReply(error.refusal), requestId: requestId(), linger: true };
       return { reply: errorReply(error), requestId: requestId() };
     }
     const found = router.match(request.method, request.path);
@@ -234,11 +245,12 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     dispatch(req).then(
-      ({ reply, requestId: id, drop }) => {
+      ({ reply, requestId: id, drop, linger: refusedUnread }) => {
         const shownId = id ?? requestId();
         try {
           // The org acted; the answer is lost on the way back.
           if (drop) return void req.socket.destroy();
+          if (refusedUnread) lingeringClose(req, res, linger);
           reply.headers = { ...reply.headers, 'x-okta-request-id': shownId };
           sendReply(res, reply, req.method === 'HEAD');
         } catch (error) {
@@ -250,6 +262,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   const server = createServer({ keepAliveTimeout: 5000 }, handle);
+  server.on('clientError', answerClientError);
 
   return {
     org,

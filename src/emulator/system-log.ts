@@ -17,7 +17,7 @@
 import { SYSTEM_LOG_LIMIT_DEFAULT, SYSTEM_LOG_LIMIT_MAX, SYSTEM_LOG_PAGE_MAX_BYTES } from '../okta/limits.ts';
 import { authenticate } from './auth.ts';
 import { OktaApiError } from './errors.ts';
-import type { EmulatorRequest, Reply, Route } from './http.ts';
+import { headerUriText, type EmulatorRequest, type Reply, type Route } from './http.ts';
 import type { Org } from './org.ts';
 import { matches, parseFilter, type FilterNode } from './scim-filter.ts';
 import type { LogEventRecord } from './store.ts';
@@ -267,7 +267,7 @@ async function listLogEvents(req: EmulatorRequest, org: Org): Promise<Reply> {
   const query = parseQuery(req, org);
   const { events, next } = selectPage(org, query);
   const base = `${org.orgUrl}${LOGS_PATH}`;
-  const links = [`<${base}${req.rawQuery ? `?${req.rawQuery}` : ''}>; rel="self"`];
+  const links = [`<${base}${req.rawQuery ? `?${headerUriText(req.rawQuery)}` : ''}>; rel="self"`];
   if (next !== undefined) {
     const params = new URLSearchParams(query.carried);
     params.set('after', next);

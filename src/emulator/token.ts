@@ -18,7 +18,7 @@ import {
 import { epochSeconds } from './clock.ts';
 import { checkTokenRequestProof, rememberProof, type ProofMarker } from './dpop.ts';
 import { OAuthError } from './errors.ts';
-import { mediaType, type EmulatorRequest, type Reply, type Route } from './http.ts';
+import { formBody, mediaType, type EmulatorRequest, type Reply, type Route } from './http.ts';
 import { accessTokenJti, errorId } from './ids.ts';
 import { recordEvent, type LogActor } from './log-writer.ts';
 import type { Org } from './org.ts';
@@ -96,7 +96,7 @@ function readTokenRequest(req: EmulatorRequest, org: Org): TokenRequest {
   const inQuery = CREDENTIAL_PARAMETERS.filter((name) => req.query.has(name));
   if (inQuery.length > 0) throw new OAuthError('client_credentials_in_query', { detail: `query has ${inQuery.join(', ')}` });
 
-  const form = new URLSearchParams(req.rawBody.toString('utf8'));
+  const form = formBody(req);
   const seen = new Set<string>();
   const duplicated = new Set<string>();
   for (const name of form.keys()) (seen.has(name) ? duplicated : seen).add(name);

@@ -19,6 +19,14 @@ export const OVERSIZED_BODY_LINGER_MS = 2000;
 /** …and at most this many further bytes. Emulator choice. */
 export const OVERSIZED_BODY_LINGER_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A request target (path and query), in bytes. Okta documents none. 4 KiB is far above the longest request the
+ * guide and the harness make (a System Log query of about 300 bytes), and keeps every response header that
+ * reflects the target (`WWW-Authenticate`'s `resource`, the `Link` headers) well below the 16 KiB of headers
+ * an HTTP client such as Node's reads.
+ */
+export const REQUEST_TARGET_MAX = 4096;
+
 /** Risk provider `name`: "Must be less than 50 characters and unique" and `maxLength: 50` (okta-risk-api.md [R1][S1]). */
 export const RISK_PROVIDER_NAME_MAX = 50;
 /** At most 3 risk providers per org (okta-risk-api.md [R1][S1]). */
