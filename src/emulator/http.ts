@@ -181,6 +181,14 @@ export function targetProblem(target: string): string | undefined {
 }
 
 /**
+ * The answer to `Expect: 100-continue`: a body declared over `MAX_BODY_BYTES` gets no `100 Continue`, so the
+ * client need not send it; the request is then refused like any oversized body.
+ */
+export function continueUnlessOversized(req: IncomingMessage, res: ServerResponse): void {
+  if (!(Number(req.headers['content-length']) > MAX_BODY_BYTES)) res.writeContinue();
+}
+
+/**
  * Reads the body. More than `MAX_BODY_BYTES` (declared in `Content-Length`, or counted) is refused with
  * an `UnreadRequest` before a byte more is kept; the rest is read and discarded by `lingeringClose`.
  */
@@ -253,7 +261,10 @@ export function lingeringClose(req: IncomingMessage, res: ServerResponse, limits
  * byte, a malformed header, a body framed two ways) as Okta's 400 instead of Node's bare one, then closes.
  */
 export function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
-  if (!socket.writable || error.code === 'ECONNRESET' || error.code === 'EPIPE') return void socket.destroy();
+  // A response still in progress on this connection (a pipelined request failed to parse): nothing can be
+  // answered in order any more.
+  const inProgress = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (!socket.writable || inProgress || error.code === 'ECONNRESET' || error.code === 'EPIPE') return void socket.destroy();
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return void socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
   }

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { OktaApiError } from './errors.ts';
-import { answerClientError, DEFAULT_LINGER, errorReply, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
+import { answerClientError, continueUnlessOversized, DEFAULT_LINGER, errorReply, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
 import { Faults, type FaultOptions } from './faults.ts';
 import { requestId } from './ids.ts';
 import { createOrgKeys } from './keys.ts';
@@ -263,6 +263,10 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const server = createServer({ keepAliveTimeout: 5000 }, handle);
   server.on('clientError', answerClientError);
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    continueUnlessOversized(req, res);
+    handle(req, res);
+  });
 
   return {
     org,

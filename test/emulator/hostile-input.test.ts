@@ -155,6 +155,12 @@ describe('emulator under hostile input', () => {
       expect([res.status, res.json.errorCode, res.json.errorSummary]).to.deep.equal([400, 'E0000020', 'Bad request.']);
     });
 
+    it('never answers a pipelined request that fails to parse ahead of the request before it', async () => {
+      const first = `GET /api/v1/risk/providers HTTP/1.1\r\nhost: x\r\nauthorization: SSWS ${org.apiToken}\r\n\r\n`;
+      const raw = await rawRequest(org.url, `${first}GET /api/v1/risk/providers/\xe9 HTTP/1.1\r\nhost: x\r\n\r\n`).catch(() => Buffer.alloc(0));
+      expect(raw.toString('latin1').split('\r\n')[0]).to.be.oneOf(['', 'HTTP/1.1 200 OK']);
+    });
+
     it('keeps answering after refusing a target', async () => {
       await rawGet(org.url, '/api/v1/risk/providers/%zz', ssws);
       expect((await call(org, 'GET', '/api/v1/risk/providers')).status).to.equal(200);
@@ -300,6 +306,17 @@ describe('emulator under hostile input', () => {
       } finally {
         await quick.close();
       }
+    });
+
+    it('answers Expect: 100-continue with 100 Continue for a body within the limit', async () => {
+      const raw = await rawRequest(org.url, `${head('/api/v1/risk/providers')}\r\nexpect: 100-continue\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`);
+      expect(raw.toString('latin1').split('\r\n')[0]).to.equal('HTTP/1.1 100 Continue');
+    });
+
+    it('refuses a body declared over 1 MiB with Expect: 100-continue at once, without 100 Continue', async () => {
+      const raw = await rawRequest(org.url, `${head('/api/v1/risk/providers')}\r\nexpect: 100-continue\r\ncontent-length: ${MAX_BODY_BYTES + 1}\r\n\r\n`);
+      const res = parseResponse(raw);
+      expect([raw.toString('latin1').split('\r\n')[0], res.json.errorCode, res.json.errorSummary]).to.deep.equal(['HTTP/1.1 400 Bad Request', TOO_LARGE.errorCode, TOO_LARGE.errorSummary]);
     });
 
     it('stores nothing from an oversized body', async () => {
