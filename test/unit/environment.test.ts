@@ -2,6 +2,7 @@
  * The Postman environment template and renderer, and the atomic secret-file writer the runner uses for
  * environments, keys and state.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -259,10 +260,11 @@ describe('Postman environment', () => {
     });
 
     it('a clientPrivateKey, without echoing it: a file okta-risk writes never holds a private key', () => {
-      const error = settingError({ clientPrivateKey: '-----BEGIN PRIVATE KEY-----\nsecret-key-body\n-----END PRIVATE KEY-----\n' });
+      const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const error = settingError({ clientPrivateKey: pem });
       expect([error.code, error.setting]).to.deep.equal(['ERR_SETTING_INVALID', 'clientPrivateKey']);
       expect(error.message).to.equal('The environment value clientPrivateKey must be empty in a file okta-risk writes: an environment file never holds a private key.');
-      expect(error.message).to.not.contain('secret-key-body');
+      expect(error.message).to.not.contain(pem.split('\n')[1]!);
     });
 
     it('a publicKey that is not a JWK', () => {
