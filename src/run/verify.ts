@@ -86,6 +86,23 @@ export interface VerifyResult {
 }
 
 /** Sortable, unique per run, safe in file names: `20261128T120000Z-1a2b3c`. */
+/** How many 429s the org gave `request` over the whole run. */
+export function rateLimitedCallsOf(phases: readonly PhaseReport<string>[], request: string): number {
+  return phases
+    .flatMap((p) => p.requests)
+    .filter((r) => r.name === request)
+    .reduce((n, r) => n + r.causes.filter((c) => c.kind === 'rate-limited').length, 0);
+}
+
+/** The exit code of a run that got to its end: interrupted, broken, failed (a phase or what teardown left), or passed. */
+export function finishedRunExitCode(run: { broken: string | undefined; phases: readonly PhaseReport<string>[] }, cleanup: CleanupReport | undefined, interrupted: boolean): ExitCode {
+  return exitCodeOf({
+    interrupted,
+    broken: run.broken !== undefined,
+    failed: run.phases.some((p) => !p.passed) || (cleanup !== undefined && !cleanup.complete),
+  });
+}
+
 export function makeRunId(now: number): string {
   return new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + randomBytes(3).toString('hex');
 }
@@ -358,16 +375,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
     result.phases = run.phases;
     if (dpop.mode) result.dpop = { ...dpop.mode, jkt: dpop.jkt! };
-    result.rateLimitedCalls = run.phases
-      .flatMap((p) => p.requests)
-      .filter((r) => r.name === REQUESTS.sendRiskEvents)
-      .reduce((n, r) => n + r.causes.filter((c) => c.kind === 'rate-limited').length, 0);
+    result.rateLimitedCalls = rateLimitedCallsOf(run.phases, REQUESTS.sendRiskEvents);
     result.reports = await writeRunReports(run);
-    result.exitCode = exitCodeOf({
-      interrupted: aborted(),
-      broken: run.broken !== undefined,
-      failed: result.phases.some((p) => !p.passed) || (result.cleanup !== undefined && !result.cleanup.complete),
-    });
+    result.exitCode = finishedRunExitCode(run, result.cleanup, aborted());
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;

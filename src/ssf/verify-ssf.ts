@@ -41,7 +41,7 @@ import { RunContext } from '../run/run-context.ts';
 import { writeReports, type WrittenReport } from '../run/reports.ts';
 import { collectRetries } from '../run/retries.ts';
 import { StepRunner, type CollectionLayout, type RetryPolicy } from '../run/step-runner.ts';
-import { loadCollection, makeRunId, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
+import { finishedRunExitCode, loadCollection, makeRunId, rateLimitedCallsOf, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
@@ -299,16 +299,9 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
       result.cleanup = await undoJournal(journal, org);
     }
     result.phases = run.phases;
-    result.rateLimitedCalls = run.phases
-      .flatMap((p) => p.requests)
-      .filter((r) => r.name === SSF_REQUESTS.pushSet)
-      .reduce((n, r) => n + r.causes.filter((c) => c.kind === 'rate-limited').length, 0);
+    result.rateLimitedCalls = rateLimitedCallsOf(run.phases, SSF_REQUESTS.pushSet);
     result.reports = await writeRunReports(run);
-    result.exitCode = exitCodeOf({
-      interrupted: aborted(),
-      broken: run.broken !== undefined,
-      failed: result.phases.some((p) => !p.passed) || (result.cleanup !== undefined && !result.cleanup.complete),
-    });
+    result.exitCode = finishedRunExitCode(run, result.cleanup, aborted());
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
