@@ -86,6 +86,29 @@ export interface VerifyResult {
 }
 
 /** Sortable, unique per run, safe in file names: `20261128T120000Z-1a2b3c`. */
+/**
+ * The org a run talks to: the embedded emulator, listening on loopback from here on, or the real org of the
+ * settings. Its API token is redacted before anything can print it.
+ */
+export async function openOrg(
+  target: VerifySettings['target'],
+  built: Emulator | undefined,
+  o: { redactor: Redactor; now: () => number; sleep: (ms: number) => Promise<void>; log: (line: string) => void },
+): Promise<{ orgUrl: string; apiToken: string; org: OrgClient }> {
+  let orgUrl: string;
+  let apiToken: string;
+  if (built) {
+    orgUrl = await built.listen({ port: 0, host: '127.0.0.1' });
+    apiToken = built.apiToken;
+  } else if (target.kind === 'org') {
+    ({ orgUrl, apiToken } = target);
+  } else {
+    throw new TypeError('the embedded emulator was not built');
+  }
+  o.redactor.add(apiToken);
+  return { orgUrl, apiToken, org: new OrgClient({ orgUrl, apiToken, now: o.now, sleep: o.sleep, log: o.log }) };
+}
+
 /** How many 429s the org gave `request` over the whole run. */
 export function rateLimitedCallsOf(phases: readonly PhaseReport<string>[], request: string): number {
   return phases
@@ -171,20 +194,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     ]);
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
 
-    let orgUrl: string;
-    let apiToken: string;
-    if (built) {
-      emulator = built;
-      orgUrl = await emulator.listen({ port: 0, host: '127.0.0.1' });
-      apiToken = emulator.apiToken;
-    } else if (settings.target.kind === 'org') {
-      ({ orgUrl, apiToken } = settings.target);
-    } else {
-      throw new TypeError('the embedded emulator was not built');
-    }
-    redactor.add(apiToken);
+    emulator = built;
+    const opened = await openOrg(settings.target, built, { redactor, now, sleep, log: (line) => streams.err.write(line) });
+    const { orgUrl, apiToken } = opened;
+    org = opened.org;
     result.orgUrl = orgUrl;
-    org = new OrgClient({ orgUrl, apiToken, now, sleep, log: (line) => streams.err.write(line) });
     result.urlHint = (await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator')).hint;
 
     const statePath = settings.target.kind === 'emulator' ? join(runDir, 'state.json') : journalPath(settings.workDir, orgUrl);

@@ -41,7 +41,7 @@ import { RunContext } from '../run/run-context.ts';
 import { writeReports, type WrittenReport } from '../run/reports.ts';
 import { collectRetries } from '../run/retries.ts';
 import { StepRunner, type CollectionLayout, type RetryPolicy } from '../run/step-runner.ts';
-import { finishedRunExitCode, loadCollection, makeRunId, rateLimitedCallsOf, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
+import { finishedRunExitCode, loadCollection, makeRunId, openOrg, rateLimitedCallsOf, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
@@ -129,20 +129,11 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
     assertRsa(keys);
 
-    let orgUrl: string;
-    let apiToken: string;
-    if (built) {
-      emulator = built;
-      orgUrl = await emulator.listen({ port: 0, host: '127.0.0.1' });
-      apiToken = emulator.apiToken;
-    } else if (settings.target.kind === 'org') {
-      ({ orgUrl, apiToken } = settings.target);
-    } else {
-      throw new TypeError('the embedded emulator was not built');
-    }
-    redactor.add(apiToken);
+    emulator = built;
+    const opened = await openOrg(settings.target, built, { redactor, now, sleep, log: (line) => streams.err.write(line) });
+    const { orgUrl, apiToken } = opened;
+    org = opened.org;
     result.orgUrl = orgUrl;
-    org = new OrgClient({ orgUrl, apiToken, now, sleep, log: (line) => streams.err.write(line) });
     result.urlHint = (await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator')).hint;
 
     // The key's home, a URL the org fetches: checked (or served) before anything is created.
