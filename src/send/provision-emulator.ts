@@ -58,25 +58,33 @@ export async function provisionEmulator(options: { keys: ProviderKeyPair; clock:
       200,
       'linking the risk provider',
     );
-    const since = new Date(options.clock.now() - 1000).toISOString();
-    const confirm: AcceptanceCheck = async (call, acceptedBefore) => {
-      const filter = `eventType eq "security.risk.signal.consume" and target.id eq "${providerId}"`;
-      const until = new Date(options.clock.now() + 60_000).toISOString();
-      let path: string | undefined = `/api/v1/logs?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=1000&filter=${encodeURIComponent(filter)}`;
-      let logged = 0;
-      while (path) {
-        const response: Awaited<ReturnType<OrgClient['request']>> = await org.request('GET', path);
-        if (response.status !== 200 || !Array.isArray(response.body)) return 'unknown';
-        const page = response.body as Array<{ debugContext?: { debugData?: { riskSignalSize?: string } } }>;
-        logged += page.reduce((n, e) => n + Number(e.debugContext?.debugData?.riskSignalSize ?? 0), 0);
-        path = page.length > 0 ? nextLink(response.headers) : undefined;
-      }
-      // Calls go one at a time, so the log holds either every signal up to this call or all but its own.
-      return logged >= acceptedBefore + call.signals;
-    };
+    const confirm = logAcceptanceCheck(org, options.clock, `eventType eq "security.risk.signal.consume" and target.id eq "${providerId}"`, (e) =>
+      Number((e as { debugContext?: { debugData?: { riskSignalSize?: string } } }).debugContext?.debugData?.riskSignalSize ?? 0),
+    );
     return { emulator, orgUrl, clientId, providerId, confirm, close: () => emulator.close() };
   } catch (error) {
     await emulator.close();
     throw error;
   }
+}
+
+/**
+ * Whether the embedded org took a call whose answer was lost, from its System Log: the signals logged since
+ * now (`signalsOf` each matching event) cover every signal accepted before the call plus the call's own.
+ * Calls go one at a time, so the log holds either all of them up to this call or all but its own.
+ */
+export function logAcceptanceCheck(org: OrgClient, clock: SendClock, filter: string, signalsOf: (event: unknown) => number): AcceptanceCheck {
+  const since = new Date(clock.now() - 1000).toISOString();
+  return async (call, acceptedBefore) => {
+    const until = new Date(clock.now() + 60_000).toISOString();
+    let path: string | undefined = `/api/v1/logs?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=1000&filter=${encodeURIComponent(filter)}`;
+    let logged = 0;
+    while (path) {
+      const response: Awaited<ReturnType<OrgClient['request']>> = await org.request('GET', path);
+      if (response.status !== 200 || !Array.isArray(response.body)) return 'unknown';
+      logged += (response.body as unknown[]).reduce<number>((n, e) => n + signalsOf(e), 0);
+      path = response.body.length > 0 ? nextLink(response.headers) : undefined;
+    }
+    return logged >= acceptedBefore + call.signals;
+  };
 }

@@ -11,13 +11,12 @@ import { buildEmulator, type Emulator, type EmulatorOptions } from '../emulator/
 import { HarnessError } from '../errors.ts';
 import type { ProviderKeyPair } from '../keys/index.ts';
 import { PROVIDERS_PATH } from '../okta/ssf.ts';
-import { nextLink } from '../org/cleanup.ts';
 import { OrgClient } from '../org/org-client.ts';
 import { serveJwks, type JwksServer } from '../ssf/jwks-server.ts';
 import { EMULATOR_SUBJECT_EMAIL } from '../config/send-settings.ts';
 import type { AcceptanceCheck } from './deliver-calls.ts';
 import type { SendClock } from './pace.ts';
-import { EMULATOR_PROVIDER_NAME } from './provision-emulator.ts';
+import { EMULATOR_PROVIDER_NAME, logAcceptanceCheck } from './provision-emulator.ts';
 
 /** The System Log event of an accepted SET. */
 export const RECEIVE_EVENT_TYPE = 'security.events.provider.receive_event';
@@ -61,21 +60,8 @@ export async function provisionSsfEmulator(options: ProvisionSsfEmulatorOptions)
       throw new HarnessError('ERR_RUN_BROKEN', `Provisioning the embedded emulator failed: registering the security events provider answered HTTP ${created.status}.`);
     }
     const providerId = created.body.id;
-    const since = new Date(options.clock.now() - 1000).toISOString();
-    const confirm: AcceptanceCheck = async (call, acceptedBefore) => {
-      const filter = `eventType eq "${RECEIVE_EVENT_TYPE}" and actor.id eq "${providerId}"`;
-      const until = new Date(options.clock.now() + 60_000).toISOString();
-      let path: string | undefined = `/api/v1/logs?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}&limit=1000&filter=${encodeURIComponent(filter)}`;
-      let logged = 0;
-      while (path) {
-        const response: Awaited<ReturnType<OrgClient['request']>> = await org.request('GET', path);
-        if (response.status !== 200 || !Array.isArray(response.body)) return 'unknown';
-        logged += response.body.length;
-        path = response.body.length > 0 ? nextLink(response.headers) : undefined;
-      }
-      // SETs go one at a time, one event each: the log holds every SET up to this one, or all but it.
-      return logged >= acceptedBefore + call.signals;
-    };
+    // SETs go one at a time, one event each.
+    const confirm = logAcceptanceCheck(org, options.clock, `eventType eq "${RECEIVE_EVENT_TYPE}" and actor.id eq "${providerId}"`, () => 1);
     const server = jwks;
     return {
       emulator,
