@@ -1,15 +1,15 @@
 /**
  * Renders the Postman environment (export format) for the risk-provider collection from the Handlebars
- * template in `environments/`. Every value is inserted through the `json` helper (JSON.stringify), so
- * quotes, backslashes, newlines or `{{` in a value can never break the JSON or inject a member.
+ * template in `environments/`, through the shared renderer (`postman-environment.ts`: every value through the
+ * `json` helper, a strict template, the variables checked against `collection.ts`). This module holds what is
+ * the Risk API collection's own: its values, which are optional, and the rules for their forms.
  */
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import Handlebars from 'handlebars';
 import { HarnessError } from '../errors.ts';
 import { privateMembersOf } from '../okta/jwk.ts';
 import { RISK_ACTIONS, SCRIPT_VARIABLES, SECRET_VARIABLES, VARIABLE_NAMES, type VariableName } from '../collection/collection.ts';
-import { packagePath, packageVersion } from '../package-root.ts';
+import { packagePath } from '../package-root.ts';
+import { checkBooleanValue, checkOrgUrlValue, checkPollAttemptsValue, checkTimestampValue, checkWholeNumberValue, invalidValue, renderPostmanEnvironment } from './postman-environment.ts';
+import type { PostmanEnvironment as GenericPostmanEnvironment, PostmanEnvironmentOptions, PostmanEnvironmentTemplate, PostmanEnvironmentValue as GenericPostmanEnvironmentValue } from './postman-environment.ts';
 
 /** The template file; Postman users can render it themselves with any Handlebars that has a `json` helper. */
 export const ENVIRONMENT_TEMPLATE_FILE = packagePath('environments', 'okta-risk-provider.postman_environment.json.hbs');
@@ -74,35 +74,13 @@ export interface EnvironmentValues {
 const SAME_NAMES: [keyof EnvironmentValues] extends [VariableName] ? ([VariableName] extends [keyof EnvironmentValues] ? true : never) : never = true;
 void SAME_NAMES;
 
-/** Options of {@link renderEnvironment}. */
-export interface RenderEnvironmentOptions {
-  /** The environment's `id`. Default: a random UUID. */
-  id?: string;
-  /** The environment's `name`. Default: `Okta risk provider (<host of url>)`. */
-  name?: string;
-  /** The `_postman_exported_at` time. Default: now. */
-  currentDate?: Date;
-  /** The version in `_postman_exported_using: "okta-risk-harness/<version>"`. Default: package.json's. */
-  version?: string;
-}
+/** Options of {@link renderEnvironment}; `name` defaults to `Okta risk provider (<host of url>)`. */
+export type RenderEnvironmentOptions = PostmanEnvironmentOptions;
 
-/** One variable of a Postman environment export. */
-export interface PostmanEnvironmentValue {
-  key: VariableName;
-  value: string;
-  type: 'default' | 'secret';
-  enabled: true;
-}
-
-/** A Postman environment in the app's export format. */
-export interface PostmanEnvironment {
-  id: string;
-  name: string;
-  values: PostmanEnvironmentValue[];
-  _postman_variable_scope: 'environment';
-  _postman_exported_at: string;
-  _postman_exported_using: string;
-}
+/** A Postman environment of the Risk API collection, in the app's export format. */
+export type PostmanEnvironment = GenericPostmanEnvironment<VariableName>;
+/** One variable of {@link PostmanEnvironment}. */
+export type PostmanEnvironmentValue = GenericPostmanEnvironmentValue<VariableName>;
 
 const OPTIONAL: ReadonlySet<VariableName> = new Set([
   'clientId',
@@ -119,25 +97,16 @@ const OPTIONAL: ReadonlySet<VariableName> = new Set([
   'retryOnRateLimit',
 ]);
 
-let compiled: Handlebars.TemplateDelegate | undefined;
-
-/** Compiles the template once, in a Handlebars instance of its own (the HTML reporter has its own helpers). */
-function template(): Handlebars.TemplateDelegate {
-  if (!compiled) {
-    const handlebars = Handlebars.create();
-    handlebars.registerHelper('json', (value: unknown) => {
-      if (typeof value !== 'string') throw new TypeError(`the template's json helper takes strings, got ${typeof value}`);
-      return new handlebars.SafeString(JSON.stringify(value));
-    });
-    // strict: a misspelt name throws instead of rendering empty; knownHelpersOnly: no other helper can run.
-    compiled = handlebars.compile(readFileSync(ENVIRONMENT_TEMPLATE_FILE, 'utf8'), {
-      strict: true,
-      knownHelpers: { json: true },
-      knownHelpersOnly: true,
-    });
-  }
-  return compiled;
-}
+const TEMPLATE: PostmanEnvironmentTemplate<VariableName> = {
+  caller: 'renderEnvironment',
+  file: ENVIRONMENT_TEMPLATE_FILE,
+  variableNames: VARIABLE_NAMES,
+  optional: OPTIONAL,
+  // The scripts' own transient variables may be left in an environment a run carried; they are not settings.
+  scriptVariables: Object.values(SCRIPT_VARIABLES),
+  defaultName: (host) => `Okta risk provider (${host})`,
+  check: checkValues,
+};
 
 /**
  * Renders the environment for `values` and returns the parsed export. Throws `TypeError` for a missing,
@@ -145,23 +114,7 @@ function template(): Handlebars.TemplateDelegate {
  * scripts' transient variables (`SCRIPT_VARIABLES`) are left out of the result.
  */
 export function renderEnvironment(values: EnvironmentValues, options: RenderEnvironmentOptions = {}): PostmanEnvironment {
-  const complete = completeValues(values);
-  checkValues(complete);
-  const currentDate = options.currentDate ?? new Date();
-  if (!(currentDate instanceof Date) || Number.isNaN(currentDate.getTime())) throw new TypeError('renderEnvironment: currentDate must be a valid Date');
-
-  const text = template()({
-    id: options.id ?? randomUUID(),
-    name: options.name ?? `Okta risk provider (${new URL(complete.url).host})`,
-    exportedAt: currentDate.toISOString(),
-    exportedUsing: `okta-risk-harness/${options.version ?? packageVersion()}`,
-    values: complete,
-  });
-  const environment = JSON.parse(text) as PostmanEnvironment;
-  const keys = environment.values.map((value) => value.key);
-  // The template and the variable list are edited by hand; refuse a render that lost or added a variable.
-  if (keys.join() !== VARIABLE_NAMES.join()) throw new Error(`the environment template's variables (${keys.join(', ')}) are not ${VARIABLE_NAMES.join(', ')}`);
-  return environment;
+  return renderPostmanEnvironment(TEMPLATE, values, options);
 }
 
 /** True for the variables whose values must be redacted from reports and logs. */
@@ -169,32 +122,8 @@ export function isSecretVariable(name: string): boolean {
   return (SECRET_VARIABLES as readonly string[]).includes(name);
 }
 
-function completeValues(values: EnvironmentValues): Record<VariableName, string> {
-  if (typeof values !== 'object' || values === null) throw new TypeError('renderEnvironment: values must be an object');
-  // The scripts' own transient variables may be left in an environment a run carried; they are not settings.
-  const scriptVariables: readonly string[] = Object.values(SCRIPT_VARIABLES);
-  const unknown = Object.keys(values).filter((key) => !(VARIABLE_NAMES as readonly string[]).includes(key) && !scriptVariables.includes(key));
-  if (unknown.length > 0) throw new TypeError(`renderEnvironment: unknown variables ${unknown.join(', ')}`);
-  const out = {} as Record<VariableName, string>;
-  for (const name of VARIABLE_NAMES) {
-    const value = values[name];
-    if (value === undefined && OPTIONAL.has(name)) out[name] = '';
-    else if (typeof value === 'string') out[name] = value;
-    else throw new TypeError(`renderEnvironment: ${name} must be a string${OPTIONAL.has(name) ? ' when given' : ''}`);
-  }
-  return out;
-}
-
 function checkValues(values: Record<VariableName, string>): void {
-  const invalid = (name: VariableName, expected: string, fix: string): HarnessError =>
-    new HarnessError('ERR_SETTING_INVALID', `The environment value ${name} must be ${expected}; got ${JSON.stringify(values[name])}.`, {
-      setting: name,
-      fix,
-    });
-
-  if (!isOrigin(values.url)) {
-    throw invalid('url', 'the org URL, https://{yourOktaDomain} with no path or trailing slash', 'Set url to the org URL, e.g. https://example.okta.com (not the -admin URL, no trailing "/").');
-  }
+  checkOrgUrlValue(values.url);
   checkPublicKey(values.publicKey);
   // Never echo the value: it may hold a private key.
   if (values.clientPrivateKey !== '') {
@@ -204,19 +133,13 @@ function checkValues(values: Record<VariableName, string>): void {
     });
   }
   if (!(RISK_ACTIONS as readonly string[]).includes(values.riskAction)) {
-    throw invalid('riskAction', `one of ${RISK_ACTIONS.join(', ')}`, `Set riskAction to ${RISK_ACTIONS.join(', ')}.`);
+    throw invalidValue('riskAction', values.riskAction, `one of ${RISK_ACTIONS.join(', ')}`, `Set riskAction to ${RISK_ACTIONS.join(', ')}.`);
   }
-  if (!isJsonArray(values.riskEvents)) throw invalid('riskEvents', 'a JSON array of risk events', 'Set riskEvents to the JSON array the events request sends.');
-  if (!isIsoTimestamp(values.runStartedAt)) {
-    throw invalid('runStartedAt', 'an ISO 8601 UTC timestamp', 'Set runStartedAt to a time such as 2026-01-31T12:00:00.000Z.');
-  }
-  for (const name of ['expectedSignalCount', 'logPollAttempts', 'logPollIntervalMs'] as const) {
-    if (!/^(0|[1-9][0-9]{0,8})$/.test(values[name])) throw invalid(name, 'a whole number written in digits', `Set ${name} to a whole number such as 3.`);
-  }
-  if (values.logPollAttempts === '0') throw invalid('logPollAttempts', 'at least 1', 'Set logPollAttempts to 1 or more.');
-  for (const name of ['force', 'retryOnRateLimit'] as const) {
-    if (!['', 'true', 'false'].includes(values[name])) throw invalid(name, '"true" or "false"', `Set ${name} to "true" or "false".`);
-  }
+  if (!isJsonArray(values.riskEvents)) throw invalidValue('riskEvents', values.riskEvents, 'a JSON array of risk events', 'Set riskEvents to the JSON array the events request sends.');
+  checkTimestampValue('runStartedAt', values.runStartedAt);
+  for (const name of ['expectedSignalCount', 'logPollAttempts', 'logPollIntervalMs'] as const) checkWholeNumberValue(name, values[name]);
+  checkPollAttemptsValue(values.logPollAttempts);
+  for (const name of ['force', 'retryOnRateLimit'] as const) checkBooleanValue(name, values[name]);
 }
 
 /** The environment must never carry private key material: publicKey must be a public JWK. */
@@ -243,23 +166,10 @@ function checkPublicKey(text: string): void {
   }
 }
 
-function isOrigin(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
-  } catch {
-    return false;
-  }
-}
-
 function isJsonArray(text: string): boolean {
   try {
     return Array.isArray(JSON.parse(text));
   } catch {
     return false;
   }
-}
-
-function isIsoTimestamp(text: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text) && !Number.isNaN(Date.parse(text));
 }

@@ -1,15 +1,13 @@
 /**
  * Renders the Postman environment for the SSF receiver collection from its Handlebars template in
- * `environments/`, as `render-environment.ts` does for the Risk API collection: every value through the `json`
- * helper, a strict template, and the variables checked against the collection's list.
+ * `environments/`, through the shared renderer (`postman-environment.ts`) that `render-environment.ts` uses for
+ * the Risk API collection. This module holds what is the SSF collection's own: its values and their rules.
  */
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import Handlebars from 'handlebars';
 import { SSF_VARIABLE_NAMES, type SsfVariableName } from '../collection/ssf-collection.ts';
-import { HarnessError } from '../errors.ts';
-import { packagePath, packageVersion } from '../package-root.ts';
-import type { PostmanEnvironment } from './render-environment.ts';
+import { SSF_LIMITS } from '../okta/ssf.ts';
+import { packagePath } from '../package-root.ts';
+import { checkBooleanValue, checkOrgUrlValue, checkPollAttemptsValue, checkTimestampValue, checkWholeNumberValue, invalidValue, renderPostmanEnvironment } from './postman-environment.ts';
+import type { PostmanEnvironment, PostmanEnvironmentOptions, PostmanEnvironmentTemplate } from './postman-environment.ts';
 
 export const SSF_ENVIRONMENT_TEMPLATE_FILE = packagePath('environments', 'okta-ssf-receiver.postman_environment.json.hbs');
 
@@ -49,64 +47,33 @@ export interface SsfEnvironmentValues {
 const SAME_NAMES: [keyof SsfEnvironmentValues] extends [SsfVariableName] ? ([SsfVariableName] extends [keyof SsfEnvironmentValues] ? true : never) : never = true;
 void SAME_NAMES;
 
-const OPTIONAL: ReadonlySet<SsfVariableName> = new Set(['providerId', 'securityEventToken', 'retryOnRateLimit']);
-/** The scripts' own transient variable (the System Log poll's counter), never a setting. */
-const SCRIPT_VARIABLES = ['logPollAttemptsMade'];
+/** Options of {@link renderSsfEnvironment}; `name` defaults to `Okta SSF receiver (<host of url>)`. */
+export type RenderSsfEnvironmentOptions = PostmanEnvironmentOptions;
 
-let compiled: Handlebars.TemplateDelegate | undefined;
-
-function template(): Handlebars.TemplateDelegate {
-  if (!compiled) {
-    const handlebars = Handlebars.create();
-    handlebars.registerHelper('json', (value: unknown) => {
-      if (typeof value !== 'string') throw new TypeError(`the template's json helper takes strings, got ${typeof value}`);
-      return new handlebars.SafeString(JSON.stringify(value));
-    });
-    compiled = handlebars.compile(readFileSync(SSF_ENVIRONMENT_TEMPLATE_FILE, 'utf8'), { strict: true, knownHelpers: { json: true }, knownHelpersOnly: true });
-  }
-  return compiled;
-}
+const TEMPLATE: PostmanEnvironmentTemplate<SsfVariableName> = {
+  caller: 'renderSsfEnvironment',
+  file: SSF_ENVIRONMENT_TEMPLATE_FILE,
+  variableNames: SSF_VARIABLE_NAMES,
+  optional: new Set(['providerId', 'securityEventToken', 'retryOnRateLimit']),
+  // The System Log poll's counter, never a setting.
+  scriptVariables: ['logPollAttemptsMade'],
+  defaultName: (host) => `Okta SSF receiver (${host})`,
+  check: checkValues,
+};
 
 /** Renders the environment; TypeError for a missing or unknown value, HarnessError for a value of the wrong form. */
-export function renderSsfEnvironment(values: SsfEnvironmentValues, options: { id?: string; name?: string; currentDate?: Date } = {}): PostmanEnvironment {
-  if (typeof values !== 'object' || values === null) throw new TypeError('renderSsfEnvironment: values must be an object');
-  const unknown = Object.keys(values).filter((k) => !(SSF_VARIABLE_NAMES as readonly string[]).includes(k) && !SCRIPT_VARIABLES.includes(k));
-  if (unknown.length > 0) throw new TypeError(`renderSsfEnvironment: unknown variables ${unknown.join(', ')}`);
-  const complete = {} as Record<SsfVariableName, string>;
-  for (const name of SSF_VARIABLE_NAMES) {
-    const value = values[name];
-    if (value === undefined && OPTIONAL.has(name)) complete[name] = '';
-    else if (typeof value === 'string') complete[name] = value;
-    else throw new TypeError(`renderSsfEnvironment: ${name} must be a string`);
-  }
-  const invalid = (name: SsfVariableName, expected: string): HarnessError =>
-    new HarnessError('ERR_SETTING_INVALID', `The environment value ${name} must be ${expected}; got ${JSON.stringify(complete[name].slice(0, 80))}.`, { setting: name, fix: `Set ${name} to ${expected}.` });
-  if (!isOrigin(complete.url)) throw invalid('url', 'the org URL, https://{yourOktaDomain} with no path or trailing slash');
-  if (!/^https?:\/\/\S+$/.test(complete.jwksUrl)) throw invalid('jwksUrl', 'the URL of the transmitter\'s JWKS');
-  if (complete.issuer === '' || complete.issuer.length > 700) throw invalid('issuer', 'the transmitter\'s issuer, 1 to 700 characters');
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(complete.runStartedAt)) throw invalid('runStartedAt', 'an ISO 8601 UTC timestamp');
-  for (const name of ['expectedEventCount', 'logPollAttempts', 'logPollIntervalMs'] as const) {
-    if (!/^(0|[1-9][0-9]{0,8})$/.test(complete[name])) throw invalid(name, 'a whole number written in digits');
-  }
-  const currentDate = options.currentDate ?? new Date();
-  const text = template()({
-    id: options.id ?? randomUUID(),
-    name: options.name ?? `Okta SSF receiver (${new URL(complete.url).host})`,
-    exportedAt: currentDate.toISOString(),
-    exportedUsing: `okta-risk-harness/${packageVersion()}`,
-    values: complete,
-  });
-  const environment = JSON.parse(text) as PostmanEnvironment;
-  const keys = environment.values.map((v) => v.key as string);
-  if (keys.join() !== SSF_VARIABLE_NAMES.join()) throw new Error(`the SSF environment template's variables (${keys.join(', ')}) are not ${SSF_VARIABLE_NAMES.join(', ')}`);
-  return environment;
+export function renderSsfEnvironment(values: SsfEnvironmentValues, options: RenderSsfEnvironmentOptions = {}): PostmanEnvironment<SsfVariableName> {
+  return renderPostmanEnvironment(TEMPLATE, values, options);
 }
 
-function isOrigin(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
-  } catch {
-    return false;
+function checkValues(values: Record<SsfVariableName, string>): void {
+  checkOrgUrlValue(values.url);
+  if (!/^https?:\/\/\S+$/.test(values.jwksUrl)) throw invalidValue('jwksUrl', values.jwksUrl, "the URL of the transmitter's JWKS", "Set jwksUrl to the URL of the transmitter's JWKS, e.g. https://transmitter.example.com/.well-known/jwks.json.");
+  if (values.issuer === '' || values.issuer.length > SSF_LIMITS.issuer) {
+    throw invalidValue('issuer', values.issuer, `the transmitter's issuer, 1 to ${SSF_LIMITS.issuer} characters`, `Set issuer to the issuer the transmitter signs its SETs as (1 to ${SSF_LIMITS.issuer} characters).`);
   }
+  checkTimestampValue('runStartedAt', values.runStartedAt);
+  for (const name of ['expectedEventCount', 'logPollAttempts', 'logPollIntervalMs'] as const) checkWholeNumberValue(name, values[name]);
+  checkPollAttemptsValue(values.logPollAttempts);
+  checkBooleanValue('retryOnRateLimit', values.retryOnRateLimit);
 }

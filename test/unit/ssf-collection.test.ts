@@ -168,4 +168,49 @@ describe('the SSF environment template and renderSsfEnvironment', () => {
     const issuer = `https://t.example.com/${'i'.repeat(700 - 'https://t.example.com/'.length)}`;
     expect(rendered({ ...VALUES, issuer }).find((v) => v.key === 'issuer')?.value).to.equal(issuer);
   });
+
+  it('refuses logPollAttempts 0, naming it: the System Log is queried at least once', () => {
+    const error = harnessErrorOf(() => renderSsfEnvironment({ ...VALUES, logPollAttempts: '0' }));
+    expect([error.code, error.setting, error.message]).to.deep.equal(['ERR_SETTING_INVALID', 'logPollAttempts', 'The environment value logPollAttempts must be at least 1; got "0".']);
+  });
+
+  it('accepts logPollAttempts 1', () => {
+    expect(rendered({ ...VALUES, logPollAttempts: '1' }).find((v) => v.key === 'logPollAttempts')?.value).to.equal('1');
+  });
+
+  it('refuses a retryOnRateLimit other than "true" or "false", naming it', () => {
+    const error = harnessErrorOf(() => renderSsfEnvironment({ ...VALUES, retryOnRateLimit: 'yes' }));
+    expect([error.setting, error.message]).to.deep.equal(['retryOnRateLimit', 'The environment value retryOnRateLimit must be "true" or "false"; got "yes".']);
+  });
+
+  it('accepts retryOnRateLimit "true" and "false"', () => {
+    for (const retryOnRateLimit of ['true', 'false']) expect(rendered({ ...VALUES, retryOnRateLimit }).find((v) => v.key === 'retryOnRateLimit')?.value).to.equal(retryOnRateLimit);
+  });
+
+  it('refuses a runStartedAt of timestamp shape that is no date, naming it', () => {
+    const error = harnessErrorOf(() => renderSsfEnvironment({ ...VALUES, runStartedAt: '2026-13-45T12:00:00.000Z' }));
+    expect([error.setting, error.message]).to.deep.equal(['runStartedAt', 'The environment value runStartedAt must be an ISO 8601 UTC timestamp; got "2026-13-45T12:00:00.000Z".']);
+  });
+
+  it('echoes at most 80 characters of a refused value', () => {
+    const issuer = `https://t.example.com/${'i'.repeat(700)}`;
+    expect(harnessErrorOf(() => renderSsfEnvironment({ ...VALUES, issuer })).message).to.equal(
+      `The environment value issuer must be the transmitter's issuer, 1 to 700 characters; got ${JSON.stringify(issuer.slice(0, 80))}.`,
+    );
+  });
+
+  it('refuses an invalid currentDate with TypeError', () => {
+    expect(() => renderSsfEnvironment(VALUES, { currentDate: new Date('not a date') })).to.throw(TypeError, 'renderSsfEnvironment: currentDate must be a valid Date');
+  });
+
+  it('sets id, name, _postman_exported_at and the version from the options, and names the org host by default', () => {
+    const environment = renderSsfEnvironment(VALUES, { id: '1352452f-4532-293c-5707-f626e6a989aa', name: 'mine', currentDate: new Date('2026-11-28T12:34:56.789Z'), version: '9.9.9' });
+    expect(environment).to.include({ id: '1352452f-4532-293c-5707-f626e6a989aa', name: 'mine', _postman_exported_at: '2026-11-28T12:34:56.789Z', _postman_exported_using: 'okta-risk-harness/9.9.9' });
+    expect(renderSsfEnvironment(VALUES).name).to.equal('Okta SSF receiver (acme.okta.com)');
+  });
+
+  it('leaves out the System Log poll counter a run carried', () => {
+    const carried = { ...VALUES, logPollAttemptsMade: '3' } as SsfEnvironmentValues;
+    expect(rendered(carried).map((v) => v.key)).to.deep.equal([...SSF_VARIABLE_NAMES]);
+  });
 });
