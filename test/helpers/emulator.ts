@@ -3,6 +3,8 @@
  * speaks SSWS or Bearer. Tests reach only loopback.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildEmulator, ManualClock, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import type { AppRecord, ClientMetadata } from '../../src/emulator/store.ts';
 import { RISK_EVENTS_PATH, RISK_EVENTS_SCOPE } from '../../src/okta/risk-events.ts';
@@ -65,15 +67,50 @@ export interface Tap {
   responses: string[];
 }
 
+/** The emulator's request handler, which a server of a test's own hands requests on to. */
+export type OrgHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * An org on port 0 behind a server of the test's own: `serve` sees each request first and hands it to the
+ * emulator's handler (`toOrg`) when it should reach the org. The org's clock is `clock`, whatever `options` say.
+ */
+export async function startOrgBehind(
+  serve: (req: IncomingMessage, res: ServerResponse, toOrg: OrgHandler) => void,
+  options: EmulatorOptions = {},
+  clock = new ManualClock(START),
+): Promise<TestOrg> {
+  let toOrg: OrgHandler | undefined;
+  const server = createServer((req, res) => serve(req, res, toOrg!));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const emulator = await buildEmulator({ ...options, clock, orgUrl: url });
+  toOrg = emulator.handle;
+  return {
+    emulator,
+    clock,
+    url,
+    apiToken: emulator.apiToken,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Everything the org's clients sent and received, for tests that hunt for leaked secrets. */
+export interface Tap {
+  requests: string[];
+  responses: string[];
+}
+
 /**
  * An org whose traffic is recorded: a server of the test's own that hands every request to the emulator's
  * handler and keeps copies of the bodies going in and out.
  */
 export async function startTappedOrg(options: EmulatorOptions = {}): Promise<TestOrg & { tap: Tap }> {
-  const { createServer } = await import('node:http');
   const tap: Tap = { requests: [], responses: [] };
-  let handle: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) | undefined;
-  const server = createServer((req, res) => {
+  const org = await startOrgBehind((req, res, toOrg) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => tap.requests.push(Buffer.concat(chunks).toString('utf8') + ' ' + (req.headers.authorization ?? '')));
@@ -82,25 +119,9 @@ export async function startTappedOrg(options: EmulatorOptions = {}): Promise<Tes
       if (typeof args[0] === 'string' || Buffer.isBuffer(args[0])) tap.responses.push(String(args[0]));
       return end(...args);
     }) as typeof res.end;
-    handle!(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
-  const clock = new ManualClock(START);
-  const emulator = await buildEmulator({ clock, orgUrl: url, ...options });
-  handle = emulator.handle;
-  return {
-    emulator,
-    clock,
-    url,
-    apiToken: emulator.apiToken,
-    tap,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+    toOrg(req, res);
+  }, options);
+  return { ...org, tap };
 }
 
 /**
