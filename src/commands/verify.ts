@@ -75,6 +75,9 @@ export function verifyOptions<T>(yargs: Argv<T>) {
     .option('env-file', { type: 'string', describe: `A dotenv file to read ${ENV_VARS.orgUrl} and ${ENV_VARS.apiToken} from. [default: ./.env when present]` });
 }
 
+/** `--flow`, as verify and env declare it (each with its own description); `resolveFlow` checks it. */
+export const FLOW_OPTION = { type: 'string', choices: [...FLOWS] } as const;
+
 /** `run` stands in for the library's `verify()` in tests; unset, it is loaded when the command runs. */
 export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
   return makeCommandModule({
@@ -94,7 +97,7 @@ export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
         .option('force', { type: 'boolean', describe: 'Borrow a provider that another client is linked to (restored at teardown).' })
         .option('dpop', { type: 'boolean', describe: 'Bind the service app to DPoP and send a DPoP proof with every partner request. [default: only when the org asks for DPoP]' })
         .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute. [default: ${DEFAULTS.eventsRateLimit}]` })
-        .option('flow', { type: 'string', choices: [...FLOWS], describe: "What to verify: risk (the Risk APIs Okta retired) or ssf (its Shared Signals receiver, their successor). [default: risk]" })
+        .option('flow', { ...FLOW_OPTION, describe: "What to verify: risk (the Risk APIs Okta retired) or ssf (its Shared Signals receiver, their successor). [default: risk]" })
         .option('jwks-url', { type: 'string', describe: 'With --flow ssf against a real org: the public https URL that serves the JWKS of --key. [default: a loopback server, for an org on this machine]' })
         .option('subject-email', { type: 'string', describe: 'With --flow ssf: the sign-in email of the user the SETs are about. [default on the emulator: admin@example.com]' })
         .example('$0 verify', 'Run the whole flow against the embedded emulator')

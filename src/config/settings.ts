@@ -191,6 +191,18 @@ export function resolveTarget({ flags, env, cwd }: SettingsSources): Target {
   return { kind: 'org', orgUrl: url, apiToken: checkApiToken(apiToken.value, apiToken.from) };
 }
 
+/** `--flow` (verify's and env's): which collection, `risk` (the default) or `ssf`. */
+export function resolveFlow(flag: string | undefined): VerifyFlow {
+  const flow = flag ?? 'risk';
+  if (!(FLOWS as readonly string[]).includes(flow)) {
+    throw new HarnessError('ERR_SETTING_INVALID', `--flow must be one of ${FLOWS.join(', ')}; got "${flag}".`, {
+      setting: '--flow',
+      fix: "pass --flow risk (the Risk Providers and Risk Events APIs, the default) or --flow ssf (Okta's Shared Signals receiver, their successor).",
+    });
+  }
+  return flow as VerifyFlow;
+}
+
 /** Resolves and validates every verify setting; throws a HarnessError (exit code 2) on the first bad one. */
 export function resolveVerifySettings(sources: SettingsSources): VerifySettings {
   const { flags, cwd } = sources;
@@ -239,13 +251,7 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
       fix: 'start a standalone emulator (npm run emulator -- --port 8787) and run OKTA_CLIENT_TOKEN=<the token it prints> npm run verify -- --org-url http://127.0.0.1:8787 --keep, or point verify at a real org.',
     });
   }
-  const flow = (flags.flow ?? 'risk') as VerifyFlow;
-  if (!(FLOWS as readonly string[]).includes(flow)) {
-    throw new HarnessError('ERR_SETTING_INVALID', `--flow must be one of ${FLOWS.join(', ')}; got "${flags.flow}".`, {
-      setting: '--flow',
-      fix: "pass --flow risk (the Risk Providers and Risk Events APIs, the default) or --flow ssf (Okta's Shared Signals receiver, their successor).",
-    });
-  }
+  const flow = resolveFlow(flags.flow);
   return {
     target,
     flow,
@@ -281,7 +287,83 @@ const RISK_ONLY_FLAGS = [
 const SIGN_IN_EMAIL = /^[^\s@"\\]{1,64}@[^\s@"\\]{1,255}$/;
 
 function resolveSsfSettings(flags: VerifyFlags, target: Target): SsfSettings {
-  for (const [key, flag] of RISK_ONLY_FLAGS) {
+  refuseRiskOnlyFlags(flags);
+  if (flags.keep) {
+    throw new HarnessError('ERR_SETTING_INVALID', '--keep is not offered with --flow ssf yet: the SETs a run pushes are spent (each jti once), and Postman cannot mint new ones.', {
+      setting: '--keep',
+      fix: 'leave --keep out with --flow ssf; the run registers, pushes, confirms and deletes the provider by itself.',
+    });
+  }
+  if (flags.jwksUrl === undefined && !isOnThisMachine(target)) {
+    throw new HarnessError('ERR_SETTING_MISSING', `--flow ssf against ${whereOf(target)} needs --jwks-url: the org fetches the run's public key from Okta's cloud, so it must be published at a public https URL.`, {
+      setting: '--jwks-url',
+      fix: JWKS_URL_FIX,
+    });
+  }
+  checkJwksUrlFlag(flags);
+  return { ...(flags.jwksUrl !== undefined && { jwksUrl: flags.jwksUrl }), subjectEmail: resolveSubjectEmail(flags, target) };
+}
+
+/** What `okta-risk env --flow ssf` renders the SSF receiver collection's environment from. */
+export interface SsfEnvironmentSettings {
+  /** The org the environment is for: a real org or a standalone emulator. */
+  target: Extract<Target, { kind: 'org' }>;
+  /** The Security Events Provider's name. Default `okta-risk-harness SSF transmitter`; at most 100 characters. */
+  providerName: string;
+  /** Where the org fetches the transmitter's public keys: required, env serves none. */
+  jwksUrl: string;
+  /** The RSA private key whose public JWK `jwksUrl` serves: the SET is signed with it. Required. */
+  keyFile: string;
+  /** The sign-in email of the user the SET is about. Default on an org on this machine `admin@example.com`. */
+  subjectEmail: string;
+}
+
+/**
+ * The settings of `okta-risk env --flow ssf`, validated as `verify --flow ssf` validates its own, but that
+ * `--jwks-url` is always required: env serves no JWKS once it has written the file. `clientId` is env's
+ * `--client-id`, which belongs to the Risk API flow.
+ */
+export function resolveSsfEnvironmentSettings(flags: VerifyFlags & { clientId?: string }, target: Extract<Target, { kind: 'org' }>, cwd: string): SsfEnvironmentSettings {
+  refuseRiskOnlyFlags(flags, [['clientId', '--client-id']]);
+  if (flags.jwksUrl === undefined) {
+    throw new HarnessError('ERR_SETTING_MISSING', 'env --flow ssf needs --jwks-url: the org fetches the transmitter\'s public key from that URL when a SET arrives, and env serves nothing once it has written the file.', {
+      setting: '--jwks-url',
+      fix: JWKS_URL_FIX,
+    });
+  }
+  checkJwksUrlFlag(flags);
+  return {
+    target,
+    providerName: checkProviderName(flags.providerName ?? DEFAULTS.ssfProviderName, '--provider-name', SSF_LIMITS.name, DEFAULTS.ssfProviderName),
+    jwksUrl: flags.jwksUrl,
+    keyFile: resolve(cwd, flags.key!),
+    subjectEmail: resolveSubjectEmail(flags, target, 'the SET reports a low risk for it'),
+  };
+}
+
+/** The SSF flow's flags that mean nothing to the Risk API flow (env refuses them with --flow risk). */
+const SSF_ONLY_FLAGS = [
+  ['jwksUrl', '--jwks-url'],
+  ['subjectEmail', '--subject-email'],
+] as const;
+
+/** Refuses `--jwks-url` and `--subject-email` with the Risk API flow rather than ignoring them. */
+export function refuseSsfOnlyFlags(flags: VerifyFlags): void {
+  for (const [key, flag] of SSF_ONLY_FLAGS) {
+    if (flags[key] !== undefined) {
+      throw new HarnessError('ERR_SETTING_INVALID', `${flag} applies to --flow ssf, not to the Risk API flow.`, {
+        setting: flag,
+        fix: `add --flow ssf to render the SSF receiver collection's environment, or leave ${flag} out.`,
+      });
+    }
+  }
+}
+
+const JWKS_URL_FIX =
+  'publish {"keys": [<public JWK>]} (okta-risk keys --out <folder> writes public.jwk.json) at a public https URL served as application/json, then pass --jwks-url <that URL> --key <folder>/private.jwk.json.';
+
+function refuseRiskOnlyFlags<F extends VerifyFlags>(flags: F, more: ReadonlyArray<readonly [keyof F, string]> = []): void {
+  for (const [key, flag] of [...RISK_ONLY_FLAGS, ...more] as ReadonlyArray<readonly [keyof F, string]>) {
     if (flags[key] !== undefined) {
       throw new HarnessError('ERR_SETTING_INVALID', `${flag} applies to the Risk API flow, not to --flow ssf.`, {
         setting: flag,
@@ -289,33 +371,39 @@ function resolveSsfSettings(flags: VerifyFlags, target: Target): SsfSettings {
       });
     }
   }
-  if (flags.keep) {
-    throw new HarnessError('ERR_SETTING_INVALID', '--keep is not offered with --flow ssf yet: the SETs a run pushes are spent (each jti once), and Postman cannot mint new ones.', {
-      setting: '--keep',
-      fix: 'leave --keep out with --flow ssf; the run registers, pushes, confirms and deletes the provider by itself.',
-    });
-  }
-  const onThisMachine = target.kind === 'emulator' || isLoopbackHost(new URL(target.orgUrl).hostname);
-  const where = target.kind === 'org' ? target.orgUrl : 'the org';
-  if (flags.jwksUrl === undefined && !onThisMachine) {
-    throw new HarnessError('ERR_SETTING_MISSING', `--flow ssf against ${where} needs --jwks-url: the org fetches the run's public key from Okta's cloud, so it must be published at a public https URL.`, {
-      setting: '--jwks-url',
-      fix: 'publish {"keys": [<public JWK>]} (okta-risk keys --out <folder> writes public.jwk.json) at a public https URL served as application/json, then pass --jwks-url <that URL> --key <folder>/private.jwk.json.',
-    });
-  }
-  if (flags.jwksUrl !== undefined && flags.key === undefined) {
+}
+
+/** `--jwks-url` needs `--key`, and holds no stray characters. */
+function checkJwksUrlFlag(flags: VerifyFlags): void {
+  if (flags.jwksUrl === undefined) return;
+  if (flags.key === undefined) {
     throw new HarnessError('ERR_SETTING_MISSING', '--jwks-url needs --key: the SETs must be signed with the private half of the key that URL publishes, and a fresh key is published nowhere.', {
       setting: '--key',
       fix: 'pass --key with the private key whose public JWK the --jwks-url JWKS holds.',
     });
   }
-  if (flags.jwksUrl !== undefined) assertNoStrayCharacters(flags.jwksUrl, '--jwks-url');
+  assertNoStrayCharacters(flags.jwksUrl, '--jwks-url');
+}
+
+function isOnThisMachine(target: Target): boolean {
+  return target.kind === 'emulator' || isLoopbackHost(new URL(target.orgUrl).hostname);
+}
+
+function whereOf(target: Target): string {
+  return target.kind === 'org' ? target.orgUrl : 'the org';
+}
+
+/**
+ * `--subject-email`: required against an org that is not on this machine, `admin@example.com` on one that is.
+ * `whatTheSetsSay`: what the SETs report for the user, for the fix.
+ */
+function resolveSubjectEmail(flags: VerifyFlags, target: Target, whatTheSetsSay = 'the SETs report a low risk for it, then none again'): string {
   let subjectEmail = flags.subjectEmail;
   if (subjectEmail === undefined) {
-    if (!onThisMachine) {
-      throw new HarnessError('ERR_SETTING_MISSING', `--flow ssf against ${where} needs --subject-email: the SETs must name a user of the org by sign-in email, or Okta drops them without a trace.`, {
+    if (!isOnThisMachine(target)) {
+      throw new HarnessError('ERR_SETTING_MISSING', `--flow ssf against ${whereOf(target)} needs --subject-email: the SETs must name a user of the org by sign-in email, or Okta drops them without a trace.`, {
         setting: '--subject-email',
-        fix: 'pass --subject-email with the sign-in email of a test user of that org (the SETs report a low risk for it, then none again).',
+        fix: `pass --subject-email with the sign-in email of a test user of that org (${whatTheSetsSay}).`,
       });
     }
     subjectEmail = EMULATOR_SUBJECT_EMAIL;
@@ -327,5 +415,5 @@ function resolveSsfSettings(flags: VerifyFlags, target: Target): SsfSettings {
       fix: 'pass the sign-in email (login) of a user of the org.',
     });
   }
-  return { ...(flags.jwksUrl !== undefined && { jwksUrl: flags.jwksUrl }), subjectEmail };
+  return subjectEmail;
 }

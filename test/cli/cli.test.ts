@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { runCli } from '../../src/cli.ts';
 import type { CommandContext } from '../../src/commands/context.ts';
 import type { VerifyOptions, VerifyResult } from '../../src/run/verify.ts';
+import { helpOf } from '../helpers/help.ts';
 import { sink, tmp, type Sink } from '../integration/harness.ts';
 
 const TOKEN = '00abcdefghijklmnopqrstuvwxyz0123456789AB';
@@ -100,14 +101,7 @@ describe('okta-risk command line', () => {
   for (const command of ['verify', 'send', 'keys', 'assertion', 'env', 'emulator', 'cleanup']) {
     it(`shows examples in ${command} --help`, async () => {
       const ctx = context();
-      let help = '';
-      const log = console.log;
-      console.log = (text: unknown) => void (help += String(text));
-      try {
-        await runCli([command, '--help'], ctx);
-      } finally {
-        console.log = log;
-      }
+      const help = await helpOf([command, '--help'], ctx);
       expect(help).to.contain('Examples:');
       expect(help).to.contain(`okta-risk ${command}`);
     });
@@ -163,14 +157,7 @@ describe('okta-risk command line', () => {
 
   for (const command of ['env', 'cleanup']) {
     it(`says in ${command} --help that it needs an org or a standalone emulator, and offers no --emulator`, async () => {
-      let help = '';
-      const log = console.log;
-      console.log = (text: unknown) => void (help += String(text));
-      try {
-        await runCli([command, '--help'], context());
-      } finally {
-        console.log = log;
-      }
+      const help = await helpOf([command, '--help'], context());
       expect(help).to.contain("Required: the org URL, e.g. https://dev-123456.okta.com, or a standalone emulator's");
       expect(help).to.not.contain('--emulator');
       expect(help).to.not.contain('Unset: the embedded');
@@ -178,26 +165,12 @@ describe('okta-risk command line', () => {
   }
 
   it('says in cleanup --help which state files it takes', async () => {
-    let help = '';
-    const log = console.log;
-    console.log = (text: unknown) => void (help += String(text));
-    try {
-      await runCli(['cleanup', '--help'], context());
-    } finally {
-      console.log = log;
-    }
+    const help = await helpOf(['cleanup', '--help'], context());
     expect(help.replace(/\s+/g, ' ')).to.contain('A state file written by verify: <work dir>/state/<org host>.json, or the path a --keep run printed.');
   });
 
   it('says in env --help which key formats --key takes', async () => {
-    let help = '';
-    const log = console.log;
-    console.log = (text: unknown) => void (help += String(text));
-    try {
-      await runCli(['env', '--help'], context());
-    } finally {
-      console.log = log;
-    }
+    const help = await helpOf(['env', '--help'], context());
     expect(help.replace(/\s+/g, ' ')).to.contain('a private JWK, a JWKS with one private key, or a PKCS#8 PEM');
   });
 
