@@ -31,7 +31,7 @@ import {
 } from '../../src/okta/limits.ts';
 import { clientCredentialsForm, createServiceClient, grant, mintAssertion, requestToken } from '../helpers/assertion.ts';
 import { mintDpopProof } from '../helpers/dpop.ts';
-import { call, START, startOrg, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { call, sharedOrg, START, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { mintSet, pushSet, registerProvider, startTransmitter, type Transmitter } from '../helpers/ssf.ts';
 
 const SCOPE = 'okta.riskEvents.manage';
@@ -68,6 +68,15 @@ function fakeRequest(overrides: Partial<EmulatorRequest> = {}): EmulatorRequest 
   };
 }
 
+/** Writes `n` events, `event 0` onwards, into the org's System Log without HTTP. */
+function recordTestEvents(org: TestOrg, n: number, options: { request?: Partial<EmulatorRequest>; debugData?: Record<string, string> } = {}): void {
+  const { request, debugData } = options;
+  for (let i = 0; i < n; i++) recordEvent(org.emulator.org, fakeRequest(request), { eventType: 'test.event', displayMessage: `event ${i}`, ...(debugData ? { debugData } : {}) });
+}
+
+/** The path and query of the `rel="next"` link in a System Log answer's `link` header. */
+const nextPath = (org: TestOrg, link: string): string => /<([^>]+)>; rel="next"/.exec(link)![1]!.slice(org.url.length);
+
 /** `global.gc`, switched on for this process (V8 exposes it to a fresh context once the flag is set). */
 function collectGarbage(): () => void {
   setFlagsFromString('--expose-gc');
@@ -95,15 +104,12 @@ describe('limits: clipText (what the System Log keeps of caller text)', () => {
 });
 
 describe('limits: stored strings of Dynamic Client Registration', () => {
-  let org: TestOrg;
+  const org = sharedOrg();
   let rsa: JWK;
 
   before(async () => {
-    org = await startOrg();
     rsa = await exportJWK((await generateKeyPair('RS256', { modulusLength: 2048 })).publicKey);
   });
-  after(() => org.close());
-  beforeEach(() => org.emulator.reset());
 
   const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
     client_name: 'Risk Provider Example',
@@ -183,13 +189,7 @@ describe('limits: stored strings of Dynamic Client Registration', () => {
 });
 
 describe('limits: request data the System Log keeps (cut, never refused)', () => {
-  let org: TestOrg;
-
-  before(async () => {
-    org = await startOrg();
-  });
-  after(() => org.close());
-  beforeEach(() => org.emulator.reset());
+  const org = sharedOrg();
 
   const registerWith = (headers: Record<string, string>, path = '/oauth2/v1/clients') =>
     call(org, 'POST', path, { body: { client_name: 'Web client', redirect_uris: ['https://app.example.com/cb'] }, headers });
@@ -257,20 +257,9 @@ describe('limits: the risk signal list of a full events call', () => {
 });
 
 describe('limits: the System Log keeps at most SYSTEM_LOG_EVENTS_MAX events', () => {
-  let org: TestOrg;
+  const org = sharedOrg();
 
-  before(async () => {
-    org = await startOrg();
-  });
-  after(() => org.close());
-  beforeEach(() => {
-    org.emulator.reset();
-    org.clock.set(START);
-  });
-
-  const record = (n: number, request: Partial<EmulatorRequest> = {}, debugData?: Record<string, string>): void => {
-    for (let i = 0; i < n; i++) recordEvent(org.emulator.org, fakeRequest(request), { eventType: 'test.event', displayMessage: `event ${i}`, ...(debugData ? { debugData } : {}) });
-  };
+  const record = (n: number): void => recordTestEvents(org, n);
   const seqs = (): number[] => org.emulator.store.logs.map((r) => r.seq);
 
   it(`keeps all of ${SYSTEM_LOG_EVENTS_MAX} events`, () => {
@@ -329,8 +318,7 @@ describe('limits: the System Log keeps at most SYSTEM_LOG_EVENTS_MAX events', ()
     const first = await call(org, 'GET', '/api/v1/logs?limit=2');
     expect(first.body.map((e: { displayMessage: string }) => e.displayMessage)).to.deep.equal(['event 0', 'event 1']);
     record(SYSTEM_LOG_EVENTS_MAX); // events 1 to 3 are dropped
-    const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1]!;
-    const second = await call(org, 'GET', next.slice(org.url.length));
+    const second = await call(org, 'GET', nextPath(org, first.headers.get('link')!));
     expect(second.status).to.equal(200);
     // Event 2 is gone with 0 and 1: the page goes on with the oldest event kept, then the next.
     expect(second.body.map((e: { uuid: string }) => e.uuid)).to.deep.equal(org.emulator.store.logs.slice(0, 2).map((r) => r.event.uuid));
@@ -338,20 +326,9 @@ describe('limits: the System Log keeps at most SYSTEM_LOG_EVENTS_MAX events', ()
 });
 
 describe('limits: a System Log page stays within SYSTEM_LOG_PAGE_MAX_BYTES', () => {
-  let org: TestOrg;
+  const org = sharedOrg();
 
-  before(async () => {
-    org = await startOrg();
-  });
-  after(() => org.close());
-  beforeEach(() => {
-    org.emulator.reset();
-    org.clock.set(START);
-  });
-
-  const record = (n: number, debugData: Record<string, string>): void => {
-    for (let i = 0; i < n; i++) recordEvent(org.emulator.org, fakeRequest(), { eventType: 'test.event', displayMessage: `event ${i}`, debugData });
-  };
+  const record = (n: number, debugData: Record<string, string>): void => recordTestEvents(org, n, { debugData });
   const bigEvents = (n: number): void => record(n, { a: 'a'.repeat(LOG_TEXT_MAX), b: 'b'.repeat(LOG_TEXT_MAX), c: 'c'.repeat(LOG_TEXT_MAX) });
 
   it('answers limit=1000 small events in one page of 1000', async () => {
@@ -371,8 +348,7 @@ describe('limits: a System Log page stays within SYSTEM_LOG_PAGE_MAX_BYTES', () 
     const seen: string[] = first.body.map((e: { displayMessage: string }) => e.displayMessage);
     let link = first.headers.get('link')!;
     for (let pages = 0; pages < 20 && seen.length < 1000; pages++) {
-      const next = /<([^>]+)>; rel="next"/.exec(link)![1]!;
-      const page = await call(org, 'GET', next.slice(org.url.length));
+      const page = await call(org, 'GET', nextPath(org, link));
       expect(Buffer.byteLength(page.text)).to.be.at.most(SYSTEM_LOG_PAGE_MAX_BYTES);
       seen.push(...page.body.map((e: { displayMessage: string }) => e.displayMessage));
       link = page.headers.get('link')!;
@@ -388,7 +364,7 @@ describe('limits: a System Log page stays within SYSTEM_LOG_PAGE_MAX_BYTES', () 
     let link = first.headers.get('link')!;
     let count = first.body.length;
     while (/rel="next"/.test(link)) {
-      const page = await call(org, 'GET', /<([^>]+)>; rel="next"/.exec(link)![1]!.slice(org.url.length));
+      const page = await call(org, 'GET', nextPath(org, link));
       count += page.body.length;
       link = page.headers.get('link')!;
     }
@@ -432,16 +408,7 @@ describe('limits: ReplayMarkers (the jti stores)', () => {
 });
 
 describe('limits: client-assertion jti store (ASSERTION_JTIS_MAX)', () => {
-  let org: TestOrg;
-
-  before(async () => {
-    org = await startOrg({ managementRateLimit: 1_000_000 });
-  });
-  after(() => org.close());
-  beforeEach(() => {
-    org.emulator.reset();
-    org.clock.set(START);
-  });
+  const org = sharedOrg({ managementRateLimit: 1_000_000 });
 
   /** Fills the store with `n` live markers of another client, each valid for an hour. */
   const fill = (n: number): void => {
@@ -522,22 +489,14 @@ describe('limits: client-assertion jti store (ASSERTION_JTIS_MAX)', () => {
 });
 
 describe('limits: SET jti store (SET_JTIS_MAX)', () => {
-  let org: TestOrg;
+  const org = sharedOrg();
   let transmitter: Transmitter;
 
   before(async () => {
-    org = await startOrg();
     transmitter = await startTransmitter();
   });
-  after(async () => {
-    await org.close();
-    await transmitter.close();
-  });
-  beforeEach(async () => {
-    org.emulator.reset();
-    org.clock.set(START);
-    await registerProvider(org, transmitter);
-  });
+  after(() => transmitter.close());
+  beforeEach(() => registerProvider(org, transmitter));
 
   const fill = (n: number): void => {
     const now = org.clock.now();
@@ -568,18 +527,12 @@ describe('limits: SET jti store (SET_JTIS_MAX)', () => {
 });
 
 describe('limits: DPoP proof jti store (DPOP_JTIS_MAX)', () => {
-  let org: TestOrg;
+  const org = sharedOrg({ managementRateLimit: 1_000_000 });
   let key: { privateKey: CryptoKey; publicJwk: JWK };
 
   before(async () => {
-    org = await startOrg({ managementRateLimit: 1_000_000 });
     const pair = await generateKeyPair('ES256');
     key = { privateKey: pair.privateKey, publicJwk: await exportJWK(pair.publicKey) };
-  });
-  after(() => org.close());
-  beforeEach(() => {
-    org.emulator.reset();
-    org.clock.set(START);
   });
 
   const fill = (n: number): void => {
@@ -625,13 +578,7 @@ describe('limits: DPoP proof jti store (DPOP_JTIS_MAX)', () => {
 });
 
 describe('limits: the lists tests count keep their newest entries', () => {
-  let org: TestOrg;
-
-  before(async () => {
-    org = await startOrg();
-  });
-  after(() => org.close());
-  beforeEach(() => org.emulator.reset());
+  const org = sharedOrg();
 
   const signal = (i: number) => ({ providerId: 'rkp1', ip: `10.0.${i >> 8}.${i & 255}`, riskLevel: 'HIGH' });
   const event = (i: number) => ({ providerId: 'sse1', jti: `j${i}`, eventType: 'x', userId: 'u' });

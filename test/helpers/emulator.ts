@@ -26,6 +26,58 @@ export async function startOrg(options: EmulatorOptions = {}): Promise<TestOrg> 
   return { emulator, clock, url, apiToken: emulator.apiToken, close: () => emulator.close() };
 }
 
+/**
+ * The org of a describe block's tests, through mocha hooks: started before its first test, closed after its
+ * last, and back to a fresh org with the clock at START before each test (before the block's own beforeEach
+ * hooks, which run in the order they are declared).
+ */
+export function sharedOrg(options: EmulatorOptions = {}): TestOrg {
+  let org: TestOrg | undefined;
+  before(async () => {
+    org = await startOrg(options);
+  });
+  after(() => org?.close());
+  beforeEach(() => {
+    org!.emulator.reset();
+    org!.clock.set(START);
+  });
+  return orgView(() => org);
+}
+
+/** Like `sharedOrg`, but a new org (its own URL, API token and keys) for each test, closed after it. */
+export function orgPerTest(options: EmulatorOptions = {}): TestOrg {
+  let org: TestOrg | undefined;
+  beforeEach(async () => {
+    org = await startOrg(options);
+  });
+  afterEach(() => org?.close());
+  return orgView(() => org);
+}
+
+/** A TestOrg that stands for whichever org `current` gives when a test uses it. */
+function orgView(current: () => TestOrg | undefined): TestOrg {
+  const org = (): TestOrg => {
+    const started = current();
+    if (!started) throw new TypeError('the org is started by a mocha hook: use it inside a test or hook, not while the describe block is declared');
+    return started;
+  };
+  return {
+    get emulator() {
+      return org().emulator;
+    },
+    get clock() {
+      return org().clock;
+    },
+    get url() {
+      return org().url;
+    },
+    get apiToken() {
+      return org().apiToken;
+    },
+    close: () => org().close(),
+  };
+}
+
 export interface CallOptions {
   /** JSON-serialized unless it is a string or URLSearchParams. */
   body?: unknown;

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { runCli } from '../../src/cli.ts';
 import type { CommandContext } from '../../src/commands/context.ts';
 import { verify, type VerifyOptions } from '../../src/run/verify.ts';
-import { startOrg, type TestOrg } from '../helpers/emulator.ts';
+import { orgPerTest } from '../helpers/emulator.ts';
 import { filesBelow, settingsFor, sink, tmp, verifyAgainst, type Sink } from './harness.ts';
 
 const BREAK = "Cannot read properties of undefined (reading 'id')";
@@ -25,14 +25,7 @@ function breakAt(phase: string): NonNullable<VerifyOptions['onPhase']> {
 
 describe('verify --flow ssf when okta-risk breaks unexpectedly mid-run', function () {
   this.timeout(60_000);
-  let org: TestOrg;
-
-  beforeEach(async () => {
-    org = await startOrg();
-  });
-  afterEach(async () => {
-    await org.close();
-  });
+  const org = orgPerTest();
 
   it('exits 3 with the please-report line, never 1, through the command line', async () => {
     const cwd = tmp('ssf-unexpected-cli');
