@@ -18,7 +18,7 @@ export const FOLDERS = {
 } as const;
 export type FolderName = (typeof FOLDERS)[keyof typeof FOLDERS];
 
-/** The folders in collection order: run them one `newman.run` each, in this order. */
+/** The folders in collection order (the order Newman runs the requests of one run in). */
 export const FOLDER_ORDER: readonly FolderName[] = [
   FOLDERS.createServiceApp,
   FOLDERS.updateProvider,

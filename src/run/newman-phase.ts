@@ -43,10 +43,21 @@ export interface PhaseResult {
   broken?: string;
   /** Newman's own summary, kept only to build the run's merged reports. */
   rawSummary: NewmanRunSummary;
+  /** The request a `beforeItem` hook ended the run before (it was not sent). */
+  stoppedBefore?: string;
+  /** What a `beforeItem` hook threw; the run ended before that request. */
+  hookError?: unknown;
 }
 
-/** Synchronous hooks around each request: they run before the next request is sent. */
+/** Hooks around each request. */
 export interface PhaseHooks {
+  /**
+   * Before a request's scripts run. A returned promise pauses the Newman run until it settles: `go` goes on,
+   * `stop` ends the run there (the request is not sent); a throw ends it too (`hookError`). Return nothing to
+   * go on without a pause.
+   */
+  beforeItem?(name: string): Promise<'go' | 'stop'> | undefined;
+  /* The two below are synchronous: they run before the next request is sent. */
   /** Just before a request is sent. */
   beforeRequest?(name: string): void;
   /** As soon as a response arrives, before the request's test script runs. */
@@ -70,12 +81,17 @@ export interface RunPhaseOptions {
   timeoutScriptMs?: number;
   /** Stop the run at the first failed assertion or request (Newman's `--bail failure`). Default false. */
   stopOnFailure?: boolean;
+  /** After each request: true ends the run before the next request (this one's test script still runs). */
+  stopAfter?(result: RequestResult): boolean;
   /** Called as the run starts, with its live environment scope (the run context binds its environment to it). */
   onStart?(environment: LiveScope): void;
 }
 
-/** What Newman's `start` event hands over: the runtime's run, with its live state. */
+/** What Newman's `start` event hands over: the runtime's run, with pause/resume/abort and its live state. */
 interface RuntimeRun {
+  pause(callback: () => void): void;
+  resume(): void;
+  abort(): void;
   state: { environment: LiveScope };
 }
 
@@ -129,6 +145,10 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
     const byRef = new Map<string, RequestResult>();
     let broken: string | undefined;
     let emitter: EventEmitter;
+    let runtime: RuntimeRun | undefined;
+    let stoppedBefore: string | undefined;
+    let hookError: unknown;
+    let stopNext = false;
     try {
       emitter = newman.run(
         {
@@ -157,7 +177,7 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
           const stoppedOnFailure = options.stopOnFailure && runError?.name === 'AssertionFailure';
           if (runError && !stoppedOnFailure && !broken) broken = runError.message ?? String(runError);
           if (requests.length === 0 && !broken) broken = `Newman found nothing to run for "${String(options.target)}"`;
-          resolve({ target: options.target, environment: env, requests, assertions: { total, failed }, broken, rawSummary: summary });
+          resolve({ target: options.target, environment: env, requests, assertions: { total, failed }, broken, rawSummary: summary, stoppedBefore, hookError });
         },
       ) as unknown as EventEmitter;
     } catch (error) {
@@ -165,7 +185,27 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
       return;
     }
     emitter.on('start', (_err: unknown, o: { run?: RuntimeRun }) => {
-      if (o.run) options.onStart?.(o.run.state.environment);
+      runtime = o.run;
+      if (runtime) options.onStart?.(runtime.state.environment);
+    });
+    emitter.on('beforeItem', (_err: unknown, o: { item: { name: string } }) => {
+      const pending = stopNext ? Promise.resolve('stop' as const) : options.hooks?.beforeItem?.(o.item.name);
+      if (!pending) return;
+      if (!runtime) throw new TypeError('Newman did not hand over its run: a beforeItem hook cannot pause it');
+      const run = runtime;
+      // The pause is an interrupt: it takes effect before the item's scripts, and its callback says it has.
+      const paused = new Promise<void>((resolve) => run.pause(resolve));
+      const stop = (): void => {
+        stoppedBefore = o.item.name;
+        run.abort();
+      };
+      Promise.all([pending, paused]).then(
+        ([go]) => (go === 'go' ? run.resume() : stop()),
+        (error: unknown) => {
+          hookError = error;
+          void paused.then(stop);
+        },
+      );
     });
     emitter.on('beforeRequest', (_err: unknown, o: { item: { name: string } }) => {
       options.hooks?.beforeRequest?.(o.item.name);
@@ -190,6 +230,7 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
         }
         requests.push(result);
         byRef.set(o.cursor.ref, result);
+        if (options.stopAfter?.(result)) stopNext = true;
       },
     );
     emitter.on(

@@ -12,6 +12,8 @@ export type EnvironmentMap = Record<string, string>;
 export interface LiveScope {
   get(key: string): unknown;
   set(key: string, value: string, type?: string): void;
+  /** Every variable, by name. */
+  toObject(): Record<string, unknown>;
 }
 
 /** `K`: the collection's variable names (default: the Risk API collection's). */
@@ -37,9 +39,12 @@ export class RunEnvironment<K extends string = VariableName> {
     this.#live?.set(key, value);
   }
 
-  /** A copy, to hand to a Newman run or to render the kept Postman environment. */
+  /** A copy of every variable, to hand to a Newman run or to render the kept Postman environment. */
   values(): EnvironmentMap {
-    return { ...this.#values };
+    if (!this.#live) return { ...this.#values };
+    const out: EnvironmentMap = {};
+    for (const [key, value] of Object.entries(this.#live.toObject())) out[key] = value == null ? '' : String(value);
+    return out;
   }
 
   /** A Newman run started (the step runner's business only): reads and writes go to its scope until `unbind`. */

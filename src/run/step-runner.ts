@@ -1,9 +1,9 @@
 /**
- * Runs the collection's folders and requests in order, carrying the environment between Newman runs, and
- * deals with what Newman cannot: a 429 (wait until `X-Rate-Limit-Reset`, send again), a 5xx or a lost
- * connection (send an idempotent request again with backoff; for a non-idempotent one, ask the org first
- * whether it happened). A folder runs in one Newman run and stops at its first failure; from there on the
- * folder goes one request at a time, so each can be retried on its own.
+ * Runs a collection's requests in order with the run context's environment, and deals with what Newman
+ * cannot: a 429 (wait until `X-Rate-Limit-Reset`, send again), a 5xx or a lost connection (send an idempotent
+ * request again with backoff; for a non-idempotent one, ask the org first whether it happened). A pass runs
+ * several phases' requests in one Newman run and ends at the first request that fails or needs another
+ * attempt; from there on that phase goes one request at a time, so each can be retried on its own.
  *
  * Only the last attempt of a request goes into the reports; the superseded attempts are named in the
  * summary instead, so a retried step is visible without reading as a failure.
@@ -11,6 +11,7 @@
 import { FOLDER_REQUESTS, REQUESTS, SECRET_VARIABLES, type FolderName, type RequestName } from '../collection/collection.ts';
 import { rateLimitWait } from '../org/org-client.ts';
 import { runPhase, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
+import type { PhaseRunner, PhaseStart } from './phases.ts';
 import type { RunContext } from './run-context.ts';
 import type { ReportRun } from './reports.ts';
 import { causeOf, describeCause, mayRetry, withRetries, type Decision, type RetryCause, type RetryPlan } from './retry.ts';
@@ -47,6 +48,15 @@ export type RetryPolicy =
   | { kind: 'idempotent' }
   | { kind: 'never' }
   | { kind: 'check'; tookEffect: () => Promise<boolean | 'unknown'> };
+
+/** A phase's part of a Newman run: its requests (in collection order), hooks and retry policies. */
+export interface Segment<R extends string = RequestName> {
+  requests: readonly R[];
+  hooks?: PhaseHooks;
+  policies?: Partial<Record<R, RetryPolicy>>;
+  /** Runs right before each attempt a request makes on its own (a retry): false stops it (see `request`). */
+  prepare?: Partial<Record<R, () => Promise<boolean>>>;
+}
 
 /**
  * Which collection the runner drives: its folders' requests in order, its secret variables, and what a
@@ -87,7 +97,7 @@ function report(name: string, status: number | undefined, failures: string[], ca
   return { name, status, passed: 0, failed: failures.length, failures, retries: causes.map(describeCause), causes };
 }
 
-export class StepRunner<F extends string = FolderName, R extends string = RequestName> {
+export class StepRunner<F extends string = FolderName, R extends string = RequestName> implements PhaseRunner<F, R> {
   readonly reportRuns: ReportRun[] = [];
   readonly phases: PhaseReport<F>[] = [];
   broken: string | undefined;
@@ -98,6 +108,8 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
   readonly #ctx: RunContext<string>;
   readonly #layout: CollectionLayout<F, R>;
   readonly #folderOf: Map<string, F>;
+  /** The layout's folders in the collection's order (the order Newman runs the requests of one run in). */
+  readonly #folderOrder: F[];
   /** When the org last said a route's budget is spent: wait until then before calling it again. */
   readonly #waitUntil = new Map<R, number>();
 
@@ -106,6 +118,10 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
     this.#ctx = options.context;
     this.#layout = options.layout ?? (RISK_API_LAYOUT as unknown as CollectionLayout<F, R>);
     this.#folderOf = new Map((Object.entries(this.#layout.folderRequests) as Array<[F, readonly R[]]>).flatMap(([folder, names]) => names.map((n) => [n as string, folder] as const)));
+    const items = ((options.collection as { item?: Array<{ name?: string }> }).item ?? []).map((i) => i.name);
+    const folders = Object.keys(this.#layout.folderRequests) as F[];
+    this.#folderOrder = items.filter((name): name is F => folders.includes(name as F));
+    if (this.#folderOrder.length !== folders.length) throw new TypeError(`the collection lacks a folder of its layout: ${folders.filter((f) => !this.#folderOrder.includes(f)).join(', ')}`);
   }
 
   /** The folder a request sits in (undefined for a name that is no request of the collection). */
@@ -133,71 +149,95 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
   }
 
   /**
-   * Runs folders' requests in order, in one Newman run while all goes well (several folders run in
-   * collection order). From the first request that needs another attempt (a 429, a 5xx, no answer), the rest
-   * goes one request at a time. Returns whether every request passed.
+   * Runs several segments' requests (each a phase's) as ONE Newman run, in collection order, while all goes
+   * well. Each segment after the first starts with `enter`, called while Newman is paused before the
+   * segment's first request: `requests` carries on in this run; anything else ends the run there, and is
+   * handed back as `entered` for the caller to act on. The run also ends after the first request that needs
+   * another attempt (a 429, a 5xx, no answer): that request is retried on its own, and the rest of its segment
+   * goes one request at a time. Returns how many segments are settled (`next`): the caller goes on from there.
    */
-  async folder(
-    folders: F | readonly F[],
-    options: {
-      hooks?: PhaseHooks;
-      policies?: Partial<Record<R, RetryPolicy>>;
-      only?: readonly R[];
-      /** One Newman run per request from the start (DPoP: each request's proof is minted right before it). */
-      stepwise?: boolean;
-      /** Runs right before each attempt of a request that runs on its own (see `request`). */
-      prepare?: Partial<Record<R, () => Promise<boolean>>>;
-    } = {},
-  ): Promise<boolean> {
-    const list = typeof folders === 'string' ? [folders] : folders;
-    // Newman runs several folders in collection order, whatever order it is given them in: merge only when
-    // the collection has these folders next to each other in this order, else go one folder at a time.
-    if (list.length > 1 && !this.#adjacentInOrder(list)) {
-      for (const folder of list) if (!(await this.folder(folder, options))) return false;
-      return true;
+  async pass(segments: readonly Segment<R>[], enter?: (index: number) => Promise<PhaseStart<R>>): Promise<{ next: number; entered?: PhaseStart<R> }> {
+    const all = segments.flatMap((s) => s.requests);
+    if (all.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#ctx.clock.now())) {
+      // A route still waiting out its rate limit: this segment a request at a time, through the retry engine.
+      await this.#oneByOne(segments[0]!, 0);
+      return { next: 1 };
     }
-    const all = list.flatMap((f) => this.#layout.folderRequests[f]);
-    const names = options.only ?? all;
-    const whole = names.length === all.length;
-    const mustWait = names.some((n) => (this.#waitUntil.get(n) ?? 0) > this.#ctx.clock.now());
-    const retry = (name: R, first?: RequestResult): Promise<boolean> =>
-      this.request(this.#folderOfRequest(name)!, name, options.hooks, options.policies?.[name], first, options.prepare?.[name]);
-    let resumeAt = 0;
-    if (whole && !mustWait && !options.stepwise) {
-      const phase = await this.#run(list.length === 1 ? list[0]! : [...list], options.hooks, true);
-      const failedAt = phase.requests.findIndex((r) => causeOf(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
-      if (failedAt === -1 || causeOf(phase.requests[failedAt]) === undefined) {
-        // Everything passed, or a request failed for good (its assertions say why): nothing to retry.
-        this.#keep(phase, []);
-        return failedAt === -1 && phase.requests.length === names.length && !phase.broken;
-      }
-      this.#keep(phase, phase.requests.slice(failedAt));
-      if (!(await retry(names[failedAt]!, phase.requests[failedAt]))) return false;
-      resumeAt = failedAt + 1;
+    const segmentAt = new Map<string, number>();
+    segments.forEach((s, i) => s.requests.forEach((n) => segmentAt.set(n, i)));
+    const firsts = new Map<string, number>(segments.map((s, i) => [s.requests[0]!, i]));
+    const started = new Set<number>([0]);
+    const hooksOf = (name: string): PhaseHooks | undefined => segments[segmentAt.get(name) ?? 0]?.hooks;
+    let stoppedAt: number | undefined;
+    let entered: PhaseStart<R> | undefined;
+    const hooks: PhaseHooks = {
+      beforeItem: (name) => {
+        const i = firsts.get(name);
+        const own = (): Promise<'go' | 'stop'> | undefined => hooksOf(name)?.beforeItem?.(name);
+        if (i === undefined || started.has(i) || !enter) return own();
+        started.add(i);
+        return enter(i).then((start) => {
+          if (start.kind === 'requests') return own() ?? 'go';
+          stoppedAt = i;
+          entered = start;
+          return 'stop';
+        });
+      },
+      beforeRequest: (name) => hooksOf(name)?.beforeRequest?.(name),
+      afterResponse: (r) => hooksOf(r.name)?.afterResponse?.(r),
+    };
+    const phase = await this.#run(this.targetOf(all), hooks, true);
+    const failedAt = phase.requests.findIndex((r) => causeOf(r) !== undefined || r.assertions.some((a) => !a.passed && !a.skipped));
+    const failed = phase.requests[failedAt];
+    if (!failed || causeOf(failed) === undefined) {
+      // All passed, or a request failed for good (its assertions say why): nothing to retry.
+      this.#keep(phase, []);
+      if (phase.hookError !== undefined) throw phase.hookError;
+      if (failed) return { next: segmentAt.get(failed.name)! + 1 };
+      if (stoppedAt !== undefined) return { next: stoppedAt, entered };
+      // Done, or ended early by the collection itself (setNextRequest(null)): on after the last that ran.
+      const last = phase.requests.at(-1);
+      return { next: last ? segmentAt.get(last.name)! + 1 : 1 };
     }
-    for (const name of names.slice(resumeAt)) {
-      if (!(await retry(name))) return false;
-    }
-    return true;
+    this.#keep(phase, phase.requests.slice(failedAt));
+    const at = segmentAt.get(failed.name)!;
+    const segment = segments[at]!;
+    const name = failed.name as R;
+    if (await this.request(name, segment.hooks, segment.policies?.[name], failed, segment.prepare?.[name])) await this.#oneByOne(segment, segment.requests.indexOf(name) + 1);
+    return { next: at + 1 };
   }
 
-  #adjacentInOrder(list: readonly F[]): boolean {
-    const names = ((this.#o.collection as { item?: Array<{ name?: string }> }).item ?? []).map((i) => i.name);
-    const start = names.indexOf(list[0]);
-    return start !== -1 && list.every((folder, i) => names[start + i] === folder);
+  /** A segment's requests from `from` on, one Newman run each, until one fails for good. */
+  async #oneByOne(segment: Segment<R>, from: number): Promise<void> {
+    for (const name of segment.requests.slice(from)) {
+      if (!(await this.request(name, segment.hooks, segment.policies?.[name], undefined, segment.prepare?.[name]))) return;
+    }
   }
 
-  /** Whether a request has run (or was given up on) in this run of verify. */
-  ran(name: R): boolean {
-    return this.phases.some((p) => p.requests.some((r) => r.name === name));
+  /**
+   * What to hand Newman for these requests (it runs them in collection order, whatever order it is given
+   * them in): a folder's name where all of a folder's requests are there, else the requests' names; one name
+   * alone when it is one.
+   */
+  targetOf(requests: readonly R[]): string | string[] {
+    const wanted = new Set<string>(requests);
+    const target = this.#folderOrder.flatMap((folder): string[] => {
+      const names = this.#layout.folderRequests[folder];
+      return names.every((n) => wanted.has(n)) ? [folder] : names.filter((n) => wanted.has(n));
+    });
+    return target.length === 1 ? target[0]! : target;
+  }
+
+  /** A folder's requests, in collection order. */
+  requestsOf(folder: F): readonly R[] {
+    return this.#layout.folderRequests[folder];
   }
 
   /**
    * Runs one request under its retry policy, through the retry engine. `first` is an attempt already made
-   * inside a folder run. Returns whether it finally passed.
+   * inside a pass. Returns whether it finally passed.
    */
   async request(
-    folder: F,
     name: R,
     hooks?: PhaseHooks,
     policy: RetryPolicy = { kind: 'never' },
@@ -239,10 +279,12 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
       },
     };
     let lastPhase: PhaseResult | undefined;
+    const folder = this.#folderOfRequest(name)!;
     const outcome = await withRetries(plan);
     const status = outcome.result?.status;
     switch (outcome.kind) {
       case 'answered':
+        if (lastPhase!.hookError !== undefined) throw lastPhase!.hookError;
         return lastPhase!.assertions.failed === 0 && !lastPhase!.broken;
       case 'adopted':
         this.#phase(folder).requests.push(report(name, status, [], outcome.retries));
@@ -278,7 +320,11 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
       secretKeys: this.#layout.secretKeys,
       onStart: (live) => this.#ctx.env.bind(live),
       cli: this.#o.cli,
+      // Bailing: a request that needs another attempt ends the run before the next one, even when no
+      // assertion failed (the events script leaves a 429 to the runner), so nothing after it runs yet.
+      stopAfter: bail ? (r) => causeOf(r) !== undefined : undefined,
       hooks: {
+        beforeItem: hooks?.beforeItem,
         beforeRequest: hooks?.beforeRequest,
         afterResponse: (r) => {
           const wait = rateLimitWait(new Headers(r.headers), this.#ctx.clock.now());

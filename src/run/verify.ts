@@ -1,40 +1,41 @@
 /**
  * `verify`: the guide's whole setup and test, in order, through the shared collection.
  *
- * Each phase is its own `newman.run` (Newman does not keep the order of several folders in one run), and the
- * environment is carried from run to run. Between phases the runner does what Postman cannot: mints the
- * client assertion with jose, batches the events and waits out rate limits, journals every change before it
- * is made, and tears down what the run created. Teardown is on by default; `keep` leaves the org provisioned.
+ * Verify checks its input, starts the embedded org when asked, makes the run's key pair, journal and run
+ * context, and walks its phases (verify-phases.ts): while nothing fails, the whole collection goes as one
+ * Newman run in the collection's order, paused at each phase boundary for what Postman cannot do (mint the
+ * client assertion with jose, create the run's provider, pick the events batch, plan the teardown); the
+ * runner falls back to a request at a time when one needs another attempt. Teardown is on by default; `keep`
+ * leaves the org provisioned.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COLLECTION_FILE, FOLDER_REQUESTS, FOLDERS, REQUESTS, SECRET_VARIABLES, type RequestName } from '../collection/collection.ts';
+import { COLLECTION_FILE, REQUESTS, SECRET_VARIABLES } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
 import { buildEmulator, type Emulator } from '../emulator/index.ts';
 import { renderEnvironment, type EnvironmentValues } from '../environment/render-environment.ts';
 import { writeSecretFile } from '../environment/write-secret-file.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
-import { batchRiskEvents, countSignals, loadRiskEvents } from '../events/risk-events.ts';
+import { countSignals, loadRiskEvents } from '../events/risk-events.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
-import { describeOktaError } from '../org/okta-error.ts';
 import { OrgClient, realSleep } from '../org/org-client.ts';
 import { Journal, journalPath, keptKeyPath } from '../state/journal.ts';
-import { loadNewman, type PhaseHooks } from './newman-phase.ts';
+import { loadNewman } from './newman-phase.ts';
 import { RunContext } from './run-context.ts';
 import type { EnvironmentMap } from './run-environment.ts';
 import { OrgChecks } from './org-checks.ts';
-import { StepRunner, type PhaseReport, type RetryPolicy } from './step-runner.ts';
+import { StepRunner, type PhaseReport } from './step-runner.ts';
 import { Redactor } from './redact.ts';
-import { bindAppToDpop, DpopSession, type DpopMode } from './dpop-session.ts';
-import { RISK_EVENTS_PATH } from '../okta/risk-events.ts';
+import { DpopSession, type DpopMode } from './dpop-session.ts';
 import { collectRetries, type RetryRecord } from './retries.ts';
 import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
-import { tearDown, teardownPlan } from './teardown.ts';
+import { runPhases, type PhaseId } from './phases.ts';
+import { verifyPhases } from './verify-phases.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
-import { verifySsf } from '../ssf/verify-ssf.ts';
+import { verifySsf, type SsfPhaseId } from '../ssf/verify-ssf.ts';
 
 export interface VerifyOptions {
   settings: VerifySettings;
@@ -46,8 +47,11 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Redirects the secret guard and the live reporter; default process.stdout / process.stderr. */
   streams?: { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
-  /** Called at each phase boundary (tests use it to interrupt a run at a chosen point). */
-  onPhase?: (phase: string) => void | Promise<void>;
+  /**
+   * Called at each phase boundary, Newman paused before the phase's first request (tests use it to interrupt
+   * a run at a chosen point): a {@link PhaseId}, or an {@link SsfPhaseId} with `--flow ssf`.
+   */
+  onPhase?: (phase: PhaseId | SsfPhaseId) => void | Promise<void>;
   /** The System Log check's bound. Default 10 attempts, 1 s apart. */
   logPoll?: { attempts: number; intervalMs: number };
 }
@@ -153,8 +157,6 @@ export async function loadCollection(file: string = COLLECTION_FILE): Promise<ob
   return collection;
 }
 
-const TOKEN_REFRESH_MARGIN_MS = 120_000;
-
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const { settings } = options;
   // The SSF flow drives its own collection through the same runner, journal and reports.
@@ -233,145 +235,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     reportTitle = `Okta risk provider verification: ${new URL(orgUrl).host}, run ${runId}`;
     const checks = new OrgChecks(ctx);
     const dpop = await DpopSession.start({ enabled: settings.dpop === true, orgUrl, now, redactor, log: (line) => streams.err.write(line) });
-    const aborted = (): boolean => ctx.aborted;
-    // A token request of a DPoP-bound app carries a proof of its own (single-use, like the assertion).
-    const mintForToken = async (): Promise<void> => {
-      await ctx.mintAssertion();
-      await dpop.forTokenRequest(env);
-    };
-    let teardownAnnounced = false;
-    const boundary = async (phase: string): Promise<boolean> => {
-      await options.onPhase?.(phase);
-      return !aborted() && run.healthy;
-    };
-
-    try {
-      if (await boundary('create-service-app')) {
-        await run.folder(FOLDERS.createServiceApp, {
-          hooks: {
-            beforeRequest(name) {
-              if (name === REQUESTS.createClient) journal.clientPending();
-              if (name === REQUESTS.grantScope) journal.grantPending();
-            },
-            afterResponse({ name, status, body }) {
-              if (name === REQUESTS.createClient && status === 201) checks.recordClient(parseField(body, 'client_id'));
-              if (name === REQUESTS.grantScope && status === 201) checks.recordGrant(parseField(body, 'id'));
-            },
-          },
-          policies: {
-            [REQUESTS.createClient]: { kind: 'check', tookEffect: () => checks.clientExists() },
-            [REQUESTS.listClients]: { kind: 'idempotent' },
-            [REQUESTS.grantScope]: { kind: 'check', tookEffect: () => checks.grantExists() },
-          },
-        });
-      }
-
-      if (await boundary('update-provider')) {
-        if (choice.kind === 'create') env.set('providerId', await createProvider(org, settings, env.get('clientId'), journal));
-        await run.folder(FOLDERS.updateProvider, {
-          hooks: {
-            afterResponse({ name, status, body }) {
-              // The provider's settings go into the journal before the PUT that changes them is sent.
-              if (name === REQUESTS.listProviders && status === 200 && !journal.data.provider) checks.recordProvider(body);
-            },
-          },
-          policies: { [REQUESTS.listProviders]: { kind: 'idempotent' }, [REQUESTS.updateProvider]: { kind: 'idempotent' } },
-        });
-      }
-
-      if (await boundary('test-integration')) {
-        // With --dpop the run's app is bound first, the way Okta documents it (GET, then PUT it back).
-        if (dpop.enabled && env.get('clientId')) await bindAppToDpop(org, env.get('clientId'));
-        // Each events attempt of a DPoP-bound token needs its own proof, with `ath` of the token it carries.
-        const eventsProof = async (): Promise<boolean> => (await dpop.forResourceRequest(env, 'POST', RISK_EVENTS_PATH), true);
-        let tokenExpiresAt = 0;
-        // A lost token answer burned the assertion's jti: the retry gets a fresh assertion.
-        const tokenPolicy: RetryPolicy = { kind: 'check', tookEffect: async () => (await mintForToken(), false) };
-        const eventsPolicy = (expectedTotal: number): RetryPolicy => ({
-          kind: 'check',
-          tookEffect: () => checks.signalsLogged(env.get('providerId'), env.get('runStartedAt'), expectedTotal),
-        });
-        // The access token becomes a secret the moment it arrives, before anything could print it.
-        // The org's DPoP nonce (or its demand for DPoP) is read from the same answer.
-        const tokenHooks: PhaseHooks = {
-          afterResponse: ({ name, status, headers, body }) => {
-            if (name !== REQUESTS.getAccessToken) return;
-            ctx.secret(parseField(body, 'access_token'));
-            dpop.noteTokenAnswer(status, headers, body);
-          },
-        };
-        const refreshToken = async (): Promise<boolean> => {
-          await mintForToken();
-          const issuedAt = now();
-          const ok = await run.request(FOLDERS.testIntegration, REQUESTS.getAccessToken, tokenHooks, tokenPolicy);
-          ctx.secret(env.get('accessToken'));
-          tokenExpiresAt = issuedAt + 3_600_000;
-          return ok;
-        };
-        const batches = batchRiskEvents(events);
-        if (batches.length === 1) {
-          // One call's worth of events: the token and the events go in one Newman run, as the folder reads.
-          if (await boundary('send-risk-events')) {
-            await mintForToken();
-            env.set('riskEvents', JSON.stringify(batches[0]));
-            await run.folder(FOLDERS.testIntegration, {
-              policies: { [REQUESTS.getAccessToken]: tokenPolicy, [REQUESTS.sendRiskEvents]: eventsPolicy(countSignals(events)) },
-              hooks: tokenHooks,
-              // DPoP: the events proof needs the token, so the two requests go one Newman run each.
-              stepwise: dpop.enabled,
-              prepare: { [REQUESTS.sendRiskEvents]: eventsProof },
-            });
-          }
-        } else if (await refreshToken()) {
-          let delivered = 0;
-          for (const batch of batches) {
-            if (!(await boundary('send-risk-events'))) break;
-            const size = countSignals(batch);
-            const ok = await run.request(
-              FOLDERS.testIntegration,
-              REQUESTS.sendRiskEvents,
-              undefined,
-              eventsPolicy(delivered + size),
-              undefined,
-              // After any rate-limit wait: renew a token that is about to expire, then send this batch.
-              async () => {
-                if (tokenExpiresAt - now() < TOKEN_REFRESH_MARGIN_MS && !(await refreshToken())) return false;
-                env.set('riskEvents', JSON.stringify(batch));
-                return eventsProof();
-              },
-            );
-            if (!ok) break;
-            delivered += size;
-          }
-        }
-      }
-
-      if (await boundary('confirm-system-log')) {
-        const confirm: Partial<Record<RequestName, RetryPolicy>> = { [REQUESTS.findRiskSignal]: { kind: 'idempotent' } };
-        const teardown = settings.keep ? undefined : teardownPlan(ctx, checks);
-        if (teardown) {
-          teardownAnnounced = true;
-          // From here on a Ctrl-C no longer cuts waits short: the teardown must get through.
-          run.beginFinalPhase();
-          await options.onPhase?.('tear-down');
-        }
-        if (teardown && !aborted() && teardown.steps.length === FOLDER_REQUESTS[FOLDERS.tearDown].length) {
-          // The usual end: the System Log check and the whole teardown in one Newman run. If the check fails,
-          // the run stops there and the teardown goes on in a run of its own.
-          await run.folder([FOLDERS.confirmSystemLog, FOLDERS.tearDown], { hooks: teardown.hooks, policies: { ...confirm, ...teardown.policies } });
-          if (!teardown.steps.some((step) => run.ran(step))) {
-            await run.folder(FOLDERS.tearDown, { hooks: teardown.hooks, policies: teardown.policies });
-          }
-          result.cleanup = await undoJournal(journal, org);
-        } else if (!aborted()) {
-          await run.folder(FOLDERS.confirmSystemLog, { policies: confirm });
-        }
-      }
-    } finally {
-      if (!teardownAnnounced) await options.onPhase?.('tear-down');
-      if (result.cleanup) {
-        // Torn down with the System Log check above.
-      } else if (settings.keep && settings.target.kind === 'org' && !aborted()) {
+    let tornDown = false;
+    const onPhase = async (id: PhaseId): Promise<void> => void (await options.onPhase?.(id));
+    const phases = verifyPhases({
+      ctx,
+      runner: run,
+      checks,
+      choice,
+      events,
+      dpop,
+      onPhase,
+      tornDown: () => void (tornDown = true),
+      async keepForPostman() {
         // Everything Postman needs to go on where the run stopped: the key (to mint the next assertion),
         // clientId, and an assertion of its own (the run's was spent on its token: a jti is single-use).
         const environmentFile = join(runDir, 'okta-risk-provider.postman_environment.json');
@@ -383,15 +258,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         const environment = renderEnvironment(env.values() as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
         await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
         result.kept = { environmentFile, stateFile: journal.path, keyFile, clientId: env.get('clientId') || undefined };
-      } else {
-        result.cleanup = await tearDown(ctx, run, checks);
-      }
+      },
+    });
+    try {
+      await runPhases(phases, { runner: run, onPhase, aborted: () => ctx.aborted });
+    } finally {
+      // Whatever the Tear down folder could not undo (a pending create, a provider the run created, a failed step).
+      if (tornDown) result.cleanup = await undoJournal(journal, org);
     }
     result.phases = run.phases;
     if (dpop.mode) result.dpop = { ...dpop.mode, jkt: dpop.jkt! };
     result.rateLimitedCalls = rateLimitedCallsOf(run.phases, REQUESTS.sendRiskEvents);
     result.reports = await writeRunReports(run);
-    result.exitCode = finishedRunExitCode(run, result.cleanup, aborted());
+    result.exitCode = finishedRunExitCode(run, result.cleanup, ctx.aborted);
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;
@@ -415,15 +294,6 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
   }
   return result;
-}
-
-function parseField(body: string, field: string): string | undefined {
-  try {
-    const value = (JSON.parse(body) as Record<string, unknown>)[field];
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function initialEnvironment(
@@ -460,22 +330,3 @@ function initialEnvironment(
     retryOnRateLimit: 'true',
   };
 }
-
-async function createProvider(org: OrgClient, settings: VerifySettings, clientId: string, journal: Journal): Promise<string> {
-  const response = await org.request<{ id?: string }>('POST', '/api/v1/risk/providers', {
-    name: settings.providerName,
-    clientId,
-    action: settings.action,
-  });
-  if (response.status !== 201 || typeof response.body?.id !== 'string') {
-    // Okta's cause says what to change (a name another provider took meanwhile, a client it refuses).
-    const cause = describeOktaError(response.body);
-    throw new HarnessError('ERR_RUN_BROKEN', `Creating a risk provider for the run failed with HTTP ${response.status}${cause ? `: ${cause}` : ''}.`, {
-      fix: 'fix what Okta names (for a name already taken, pass another --provider-name), then run verify again.',
-    });
-  }
-  const id = response.body.id;
-  journal.providerCreated(id);
-  return id;
-}
-

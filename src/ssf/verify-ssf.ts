@@ -4,6 +4,10 @@
  *
  * 1. Register the security events provider: the run's issuer (unique to the run) and JWKS URL, then activate.
  * 2. Push security event tokens: SETs minted with jose, one Newman request each.
+ *
+ * The phases (ssf-phases.ts) are walked by the same loop as the Risk API flow's. While all goes well that is
+ * four Newman runs: the registration, one per SET (each is minted right before it goes), and the System Log
+ * check with the teardown, paused at the boundary between them.
  * 3. Confirm them in the System Log (`security.events.provider.receive_event`, polled, bounded).
  * 4. Tear down: delete the provider.
  *
@@ -17,7 +21,6 @@ import type { JWK } from 'jose';
 import {
   SSF_COLLECTION_FILE,
   SSF_FOLDER_REQUESTS,
-  SSF_FOLDERS,
   SSF_PROVIDER_TYPE,
   SSF_REQUESTS,
   SSF_SECRET_VARIABLES,
@@ -34,20 +37,23 @@ import { PROVIDERS_PATH } from '../okta/ssf.ts';
 import { undoJournal } from '../org/cleanup.ts';
 import { OrgClient, realSleep } from '../org/org-client.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
-import type { PhaseHooks } from '../run/newman-phase.ts';
+import { runPhases } from '../run/phases.ts';
 import { loadNewman } from '../run/newman-phase.ts';
 import { Redactor } from '../run/redact.ts';
 import { RunContext } from '../run/run-context.ts';
 import { writeReports, type WrittenReport } from '../run/reports.ts';
 import { collectRetries } from '../run/retries.ts';
-import { StepRunner, type CollectionLayout, type RetryPolicy } from '../run/step-runner.ts';
+import { StepRunner, type CollectionLayout } from '../run/step-runner.ts';
 import { finishedRunExitCode, loadCollection, makeRunId, openOrg, rateLimitedCallsOf, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
 import { serveJwks, type JwksServer } from './jwks-server.ts';
-import { mintSecurityEventToken, type SetEvents } from './mint-security-event-token.ts';
+import type { SetEvents } from './mint-security-event-token.ts';
 import { USER_RISK_CHANGE } from './signal-events.ts';
+import { ssfPhases, type SsfPhaseId } from './ssf-phases.ts';
+
+export { SET_RESEND_WINDOW_MS, SSF_PHASE_IDS, type SsfPhaseId } from './ssf-phases.ts';
 
 type SsfRunner = StepRunner<SsfFolderName, SsfRequestName>;
 
@@ -56,12 +62,6 @@ const LAYOUT: CollectionLayout<SsfFolderName, SsfRequestName> = {
   secretKeys: SSF_SECRET_VARIABLES,
   rateLimitOf: (name) => (name === SSF_REQUESTS.pushSet ? 'the security events rate limit' : undefined),
 };
-
-/**
- * A SET is sent again as it is (same `jti`: Okta ignores a repeated one, so it cannot count twice) while it is
- * this young. Past it, after a lost answer, it is not sent again: the org's replay window is undocumented.
- */
-export const SET_RESEND_WINDOW_MS = 60_000;
 
 /**
  * The SETs a run pushes: the subject's risk goes from none to low, then back to none. Chosen so a run against
@@ -80,15 +80,6 @@ export function verificationEvents(runId: string, email: string, nowMs: number):
     },
   });
   return [event('low', 'none'), event('none', 'low')];
-}
-
-function parseId(body: string): string | undefined {
-  try {
-    const id = (JSON.parse(body) as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
@@ -170,129 +161,21 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
       signal: options.signal,
       log: (line) => streams.err.write(line),
     });
-    const { env } = ctx;
     const run: SsfRunner = new StepRunner<SsfFolderName, SsfRequestName>({ collection, layout: LAYOUT, context: ctx, cli: settings.reporters.includes('cli') });
     started = run;
     reportTitle = `${SSF_REPORT_HEADING.title}: ${new URL(orgUrl).host}, run ${runId}`;
-    const aborted = (): boolean => ctx.aborted;
-    const boundary = async (phase: string): Promise<boolean> => {
-      await options.onPhase?.(phase);
-      return !aborted() && run.healthy;
-    };
-    const providerId = (): string | undefined => {
-      const entry = journal.data.securityEventsProvider;
-      return entry?.status === 'created' ? entry.id : undefined;
-    };
-    /** After a lost create answer: the provider with the run's issuer, if the org made it. */
-    const findOurProvider = async (): Promise<boolean> => {
-      const listed = await org!.request<Array<{ id?: unknown; settings?: { issuer?: unknown } }>>('GET', PROVIDERS_PATH);
-      if (listed.status !== 200 || !Array.isArray(listed.body)) throw new Error(`listing providers: HTTP ${listed.status}`);
-      const ours = listed.body.find((p) => p.settings?.issuer === issuer && typeof p.id === 'string');
-      if (!ours) return false;
-      journal.securityEventsProviderCreated(ours.id as string);
-      env.set('providerId', ours.id as string);
-      return true;
-    };
-    const providerGone = async (): Promise<boolean> => {
-      const id = providerId();
-      if (!id) return true;
-      const response = await org!.request('GET', `${PROVIDERS_PATH}/${encodeURIComponent(id)}`);
-      if (response.status === 404) return true;
-      if (response.status === 200) return false;
-      throw new Error(`HTTP ${response.status}`);
-    };
-    const teardownHooks: PhaseHooks = {
-      afterResponse({ name, status }) {
-        if (name === SSF_REQUESTS.deleteProvider && (status === 204 || status === 404)) journal.undone('securityEventsProvider');
-      },
-    };
-    const teardownPolicies: Partial<Record<SsfRequestName, RetryPolicy>> = { [SSF_REQUESTS.deleteProvider]: { kind: 'check', tookEffect: providerGone } };
-    const confirmPolicies: Partial<Record<SsfRequestName, RetryPolicy>> = { [SSF_REQUESTS.findEvents]: { kind: 'idempotent' } };
-    let teardownAnnounced = false;
-
+    const onPhase = async (id: SsfPhaseId): Promise<void> => void (await options.onPhase?.(id));
+    const phases = ssfPhases({ ctx, runner: run, issuer, events, onPhase, log: (line) => streams.err.write(line) });
     try {
-      if (await boundary('register-provider')) {
-        await run.folder(SSF_FOLDERS.registerProvider, {
-          hooks: {
-            beforeRequest(name) {
-              if (name === SSF_REQUESTS.createProvider) journal.securityEventsProviderPending(issuer);
-            },
-            afterResponse({ name, status, body }) {
-              const id = name === SSF_REQUESTS.createProvider && status === 200 ? parseId(body) : undefined;
-              if (id) journal.securityEventsProviderCreated(id);
-            },
-          },
-          policies: {
-            [SSF_REQUESTS.createProvider]: { kind: 'check', tookEffect: findOurProvider },
-            [SSF_REQUESTS.listProviders]: { kind: 'idempotent' },
-            [SSF_REQUESTS.activateProvider]: { kind: 'idempotent' },
-          },
-        });
-      }
-
-      for (const [index, claims] of events.entries()) {
-        if (!(await boundary('push-security-event-tokens'))) break;
-        let minted: { at: number } | undefined;
-        let onlyRateLimited = true;
-        const ok = await run.request(
-          SSF_FOLDERS.pushSets,
-          SSF_REQUESTS.pushSet,
-          {
-            afterResponse({ status }) {
-              if (status !== 429) onlyRateLimited = false;
-              if (status === 204) streams.err.write('note: the org answered 204 No Content to a SET push, where Okta documents 202 Accepted (taken as accepted)\n');
-            },
-          },
-          // A resend carries the same SET: the org ignores a jti it has seen, so nothing is counted twice.
-          { kind: 'idempotent' },
-          undefined,
-          async () => {
-            if (minted && now() - minted.at <= SET_RESEND_WINDOW_MS) return true;
-            // Too old to resend as it is: a new jti is safe only when every earlier attempt was refused with a 429.
-            if (minted && !onlyRateLimited) return false;
-            const set = await mintSecurityEventToken({
-              issuer,
-              orgUrl,
-              privateJwk: keys.privateJwk,
-              kid: keys.kid,
-              events: claims,
-              currentDate: new Date(now()),
-              jti: `${runId}-${index + 1}-${Math.random().toString(36).slice(2, 10)}`,
-            });
-            ctx.secret(set.token);
-            minted = { at: now() };
-            env.set('securityEventToken', set.token);
-            return true;
-          },
-        );
-        if (!ok) break;
-      }
-      // No SET is left in the environment once pushed: whoever holds an unsent one could push it.
-      env.set('securityEventToken', '');
-
-      if (await boundary('confirm-system-log')) {
-        teardownAnnounced = true;
-        // From here on a Ctrl-C no longer cuts waits short: the teardown must get through.
-        run.beginFinalPhase();
-        await options.onPhase?.('tear-down');
-        // The usual end: the System Log check and the teardown in one Newman run. If the check fails, the run
-        // stops there and the teardown goes on in a run of its own (below).
-        if (!aborted()) await run.folder([SSF_FOLDERS.confirmSystemLog, SSF_FOLDERS.tearDown], { hooks: teardownHooks, policies: { ...confirmPolicies, ...teardownPolicies } });
-      }
+      await runPhases(phases, { runner: run, onPhase, aborted: () => ctx.aborted });
     } finally {
-      if (!teardownAnnounced) await options.onPhase?.('tear-down');
-      // The provider was made and the folder above did not get to delete it (a failed check, Ctrl-C, a break).
-      if (providerId() !== undefined && !run.ran(SSF_REQUESTS.deleteProvider)) {
-        run.beginFinalPhase();
-        await run.folder(SSF_FOLDERS.tearDown, { hooks: teardownHooks, policies: teardownPolicies });
-      }
-      // Whatever the folder could not undo (a create whose answer was lost, a failed delete).
+      // Whatever the Tear down folder could not undo (a create whose answer was lost, a failed delete).
       result.cleanup = await undoJournal(journal, org);
     }
     result.phases = run.phases;
     result.rateLimitedCalls = rateLimitedCallsOf(run.phases, SSF_REQUESTS.pushSet);
     result.reports = await writeRunReports(run);
-    result.exitCode = finishedRunExitCode(run, result.cleanup, aborted());
+    result.exitCode = finishedRunExitCode(run, result.cleanup, ctx.aborted);
   } catch (error) {
     if (!(error instanceof HarnessError)) throw error;
     result.error = error;

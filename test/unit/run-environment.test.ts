@@ -3,7 +3,7 @@ import { RunEnvironment, type LiveScope } from '../../src/run/run-environment.ts
 
 /** A stand-in for a Newman run's VariableScope. */
 function liveScope(values: Record<string, string>): LiveScope & { values: Record<string, string> } {
-  return { values, get: (key) => values[key], set: (key, value) => void (values[key] = value) };
+  return { values, get: (key) => values[key], set: (key, value) => void (values[key] = value), toObject: () => ({ ...values }) };
 }
 
 describe('the run environment', () => {
@@ -37,6 +37,14 @@ describe('the run environment', () => {
     env.bind(live);
     live.values.clientId = '0oaFromScript';
     expect(env.get('clientId')).to.equal('0oaFromScript');
+  });
+
+  it("copies the live scope's variables, scripts' writes included, while a Newman run is going", () => {
+    const env = new RunEnvironment({ clientId: '' });
+    const live = liveScope({ clientId: '' });
+    env.bind(live);
+    live.values.clientId = '0oaFromScript';
+    expect(env.values()).to.deep.equal({ clientId: '0oaFromScript' });
   });
 
   it('takes the values a Newman run ended with as the environment', () => {
