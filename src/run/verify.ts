@@ -83,6 +83,12 @@ export interface VerifyResult {
   urlHint?: string;
   /** Risk events calls answered 429 and sent again. */
   rateLimitedCalls: number;
+  /**
+   * How many Newman runs the run took: one for a Risk API run where nothing needs another attempt and the
+   * events fit one call; more after a retry (each retried request runs on its own) and one per events call
+   * after the first. The SSF flow takes one per SET besides.
+   */
+  newmanRuns: number;
   /** Every request sent again, and why (429s, 5xx, lost answers), the collection's and the harness's own. */
   retries: RetryRecord[];
   /** Set when the partner requests used DPoP: asked for with `--dpop`, or switched on when the org asked. */
@@ -167,7 +173,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const runId = makeRunId(now());
   const redactor = new Redactor();
   const unguard = [redactor.guard(streams.out), redactor.guard(streams.err)];
-  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [] };
+  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [], newmanRuns: 0 };
   const runDir = join(settings.workDir, runId);
   let emulator: Emulator | undefined;
   let startedRun: StepRunner | undefined;
@@ -283,6 +289,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   } finally {
     try {
       result.retries = collectRetries(result.phases, org?.retries ?? []);
+      result.newmanRuns = startedRun?.reportRuns.length ?? 0;
       if (startedRun && settings.reporters.includes('html')) {
         result.reports.push(await writeHtmlReport({ result, runs: startedRun.reportRuns, dir: join(settings.reportsDir, runId), redactor, secretBodyRequests: [REQUESTS.getAccessToken] }));
       }

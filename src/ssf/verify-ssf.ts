@@ -92,7 +92,7 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
   const runId = makeRunId(now());
   const redactor = new Redactor();
   const unguard = [redactor.guard(streams.out), redactor.guard(streams.err)];
-  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [] };
+  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [], newmanRuns: 0 };
   const runDir = join(settings.workDir, runId);
   const reportsDir = join(settings.reportsDir, runId);
   let emulator: Emulator | undefined;
@@ -187,6 +187,7 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
   } finally {
     try {
       result.retries = collectRetries(result.phases, org?.retries ?? []);
+      result.newmanRuns = started?.reportRuns.length ?? 0;
       if (started && settings.reporters.includes('html')) {
         result.reports.push(await writeHtmlReport({ result, runs: started.reportRuns, dir: reportsDir, redactor, secretBodyRequests: [SSF_REQUESTS.pushSet], steps: SSF_GUIDE_STEPS, bodiesHiddenReason: SSF_BODIES_HIDDEN, heading: SSF_REPORT_HEADING }));
       }

@@ -18,7 +18,7 @@ async function parseVerify(args: string[], env: Record<string, string> = {}) {
   const calls: VerifyOptions[] = [];
   const fake = async (options: VerifyOptions): Promise<VerifyResult> => {
     calls.push(options);
-    return { exitCode: 0, runId: 'r', target: options.settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [] };
+    return { exitCode: 0, runId: 'r', target: options.settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [], newmanRuns: 0 };
   };
   await runCli(['verify', ...args], ctx, { verify: fake });
   return { ctx, calls };

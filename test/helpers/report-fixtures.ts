@@ -197,6 +197,7 @@ function run(exitCode: ExitCode, calls: Call[], extra: Partial<VerifyResult> = {
       rateLimitedCalls: 0,
       retries: retriesOf(calls),
       cleanup: { actions: [], complete: true },
+      newmanRuns: 1,
       ...extra,
     },
     runs: [{ summary: summaryOf(calls, STARTED, STARTED + 2_400) }],
