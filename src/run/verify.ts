@@ -13,8 +13,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COLLECTION_FILE, REQUESTS, SECRET_VARIABLES } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
-import { buildEmulator, type Emulator } from '../emulator/index.ts';
-import { renderEnvironment, type EnvironmentValues } from '../environment/render-environment.ts';
+// Loaded when a run needs them, not by every verify: the emulator, the Handlebars renderers, the SSF flow.
+import type { Emulator } from '../emulator/index.ts';
+import type { EnvironmentValues } from '../environment/render-environment.ts';
 import { writeSecretFile } from '../environment/write-secret-file.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
 import { countSignals, loadRiskEvents } from '../events/risk-events.ts';
@@ -34,8 +35,7 @@ import { writeReports, type WrittenReport } from './reports.ts';
 import { chooseProvider, type ProviderChoice } from './provider-guard.ts';
 import { runPhases, type PhaseId } from './phases.ts';
 import { verifyPhases } from './verify-phases.ts';
-import { writeHtmlReport } from '../report/html-report.ts';
-import { verifySsf, type SsfPhaseId } from '../ssf/verify-ssf.ts';
+import type { SsfPhaseId } from '../ssf/verify-ssf.ts';
 
 export interface VerifyOptions {
   settings: VerifySettings;
@@ -119,6 +119,12 @@ export async function openOrg(
   return { orgUrl, apiToken, org: new OrgClient({ orgUrl, apiToken, now: o.now, sleep: o.sleep, log: o.log }) };
 }
 
+/** The embedded emulator, built (not listening yet), its module loaded only for a run that uses it. */
+export async function startableEmulator(settings: VerifySettings): Promise<Emulator> {
+  const { buildEmulator } = await import('../emulator/index.ts');
+  return buildEmulator({ eventsRateLimit: settings.eventsRateLimit });
+}
+
 /** How many 429s the org gave `request` over the whole run. */
 export function rateLimitedCallsOf(phases: readonly PhaseReport<string>[], request: string): number {
   return phases
@@ -166,7 +172,7 @@ export async function loadCollection(file: string = COLLECTION_FILE): Promise<ob
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const { settings } = options;
   // The SSF flow drives its own collection through the same runner, journal and reports.
-  if (settings.flow === 'ssf') return verifySsf(options);
+  if (settings.flow === 'ssf') return (await import('../ssf/verify-ssf.ts')).verifySsf(options);
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
   const streams = options.streams ?? { out: process.stdout, err: process.stderr };
@@ -197,7 +203,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const [keys, collection, built] = await Promise.all([
       settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
       loadCollection(),
-      settings.target.kind === 'emulator' ? buildEmulator({ eventsRateLimit: settings.eventsRateLimit }) : undefined,
+      settings.target.kind === 'emulator' ? startableEmulator(settings) : undefined,
       loadNewman(),
     ]);
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
@@ -261,6 +267,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         if (env.get('clientId')) await ctx.mintAssertion();
         // Postman cannot sign proofs: a proof minted here would only be a stale secret in the file.
         env.set('dpopProof', '');
+        const { renderEnvironment } = await import('../environment/render-environment.ts');
         const environment = renderEnvironment(env.values() as unknown as EnvironmentValues, { name: `okta-risk ${new URL(orgUrl).host} ${runId}` });
         await writeSecretFile(environmentFile, JSON.stringify(environment, null, 2));
         result.kept = { environmentFile, stateFile: journal.path, keyFile, clientId: env.get('clientId') || undefined };
@@ -291,6 +298,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       result.retries = collectRetries(result.phases, org?.retries ?? []);
       result.newmanRuns = startedRun?.reportRuns.length ?? 0;
       if (startedRun && settings.reporters.includes('html')) {
+        const { writeHtmlReport } = await import('../report/html-report.ts');
         result.reports.push(await writeHtmlReport({ result, runs: startedRun.reportRuns, dir: join(settings.reportsDir, runId), redactor, secretBodyRequests: [REQUESTS.getAccessToken] }));
       }
     } finally {

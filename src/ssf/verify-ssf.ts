@@ -29,14 +29,13 @@ import {
   type SsfVariableName,
 } from '../collection/ssf-collection.ts';
 import { renderSsfEnvironment, type SsfEnvironmentValues } from '../environment/render-ssf-environment.ts';
-import { buildEmulator, type Emulator } from '../emulator/index.ts';
+import type { Emulator } from '../emulator/index.ts';
 import type { VerifySettings } from '../config/settings.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { PROVIDERS_PATH } from '../okta/ssf.ts';
 import { undoJournal } from '../org/cleanup.ts';
 import { OrgClient, realSleep } from '../org/org-client.ts';
-import { writeHtmlReport } from '../report/html-report.ts';
 import { runPhases } from '../run/phases.ts';
 import { loadNewman } from '../run/newman-phase.ts';
 import { Redactor } from '../run/redact.ts';
@@ -44,7 +43,7 @@ import { RunContext } from '../run/run-context.ts';
 import { writeReports, type WrittenReport } from '../run/reports.ts';
 import { collectRetries } from '../run/retries.ts';
 import { StepRunner, type CollectionLayout } from '../run/step-runner.ts';
-import { finishedRunExitCode, loadCollection, makeRunId, openOrg, rateLimitedCallsOf, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
+import { finishedRunExitCode, loadCollection, makeRunId, openOrg, rateLimitedCallsOf, startableEmulator, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
 import { Journal, journalPath } from '../state/journal.ts';
 import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
@@ -114,7 +113,7 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
     const [keys, collection, built] = await Promise.all([
       settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
       loadCollection(SSF_COLLECTION_FILE),
-      settings.target.kind === 'emulator' ? buildEmulator({ eventsRateLimit: settings.eventsRateLimit }) : undefined,
+      settings.target.kind === 'emulator' ? startableEmulator(settings) : undefined,
       loadNewman(),
     ]);
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
@@ -189,6 +188,7 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
       result.retries = collectRetries(result.phases, org?.retries ?? []);
       result.newmanRuns = started?.reportRuns.length ?? 0;
       if (started && settings.reporters.includes('html')) {
+        const { writeHtmlReport } = await import('../report/html-report.ts');
         result.reports.push(await writeHtmlReport({ result, runs: started.reportRuns, dir: reportsDir, redactor, secretBodyRequests: [SSF_REQUESTS.pushSet], steps: SSF_GUIDE_STEPS, bodiesHiddenReason: SSF_BODIES_HIDDEN, heading: SSF_REPORT_HEADING }));
       }
     } finally {
