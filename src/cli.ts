@@ -37,7 +37,7 @@ export function unexpectedErrorLine(error: unknown): string {
 }
 
 export function buildCli(args: string[], ctx: CommandContext, overrides: { verify?: Parameters<typeof makeVerifyCommand>[1] } = {}): Argv {
-  return yargs(args)
+  return withoutHelpPrecompute(yargs(args))
     .scriptName('okta-risk')
     .usage('$0 <command> [options]\n\nSet up and verify an Okta org\'s third-party risk provider integration, end to end.')
     .command(makeVerifyCommand(ctx, overrides.verify))
@@ -62,6 +62,23 @@ export function buildCli(args: string[], ctx: CommandContext, overrides: { verif
     // Help and --version print and return; the process ends when main() does, never from inside yargs.
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns || 110));
+}
+
+/** What {@link withoutHelpPrecompute} reaches of yargs' internals; absent in a yargs that changed them. */
+interface YargsInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } } | undefined;
+}
+
+/**
+ * yargs formats a command's whole help text right after it starts the command's handler, only so that the
+ * handler could show it later (`showHelp`, `getHelp`); no command here does (a refused setting prints its own
+ * `Fix:` line). For verify that was about 60 ms of its start, on the main thread while Newman loads, so it is
+ * skipped. `--help` itself formats the help as before. A yargs without these internals is left as it is.
+ */
+export function withoutHelpPrecompute(cli: Argv): Argv {
+  const usage = (cli as unknown as YargsInternals).getInternalMethods?.()?.getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+  return cli;
 }
 
 /** The process entry: Ctrl-C handling, the real streams, and the exit code set once. */

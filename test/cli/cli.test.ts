@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
-import { runCli } from '../../src/cli.ts';
+import { buildCli, runCli } from '../../src/cli.ts';
 import type { CommandContext } from '../../src/commands/context.ts';
 import type { VerifyOptions, VerifyResult } from '../../src/run/verify.ts';
 import { helpOf } from '../helpers/help.ts';
@@ -106,6 +106,15 @@ describe('okta-risk command line', () => {
       expect(help).to.contain(`okta-risk ${command}`);
     });
   }
+
+  it("runs a command without formatting its help text first (yargs' help cache for showHelp)", async () => {
+    const ctx = context();
+    const fake = async (options: VerifyOptions): Promise<VerifyResult> => ({ exitCode: 0, runId: 'r', target: options.settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [], newmanRuns: 0 });
+    const cli = buildCli(['verify'], ctx, { verify: fake });
+    await cli.parseAsync();
+    const usage = (cli as unknown as { getInternalMethods(): { getUsageInstance(): { hasCachedHelpMessage(): boolean } } }).getInternalMethods().getUsageInstance();
+    expect({ exitCode: ctx.exitCode, cached: usage.hasCachedHelpMessage() }).to.deep.equal({ exitCode: 0, cached: false });
+  });
 
   it('refuses an emulator port out of range with exit code 2', async () => {
     const ctx = context();
