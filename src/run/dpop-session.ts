@@ -4,8 +4,9 @@
  * pre-request scripts turn it into the `DPoP` header, and the token into `Authorization: DPoP`).
  *
  * Newman cannot sign a proof, and a proof is single-use and, for a resource request, carries `ath` of a token
- * only known once the token request has answered; so the runner mints each proof between Newman runs, and
- * DPoP requests go one Newman run each. Every proof is a secret from the moment it exists.
+ * only known once the token request has answered; so the runner mints each proof right before its request,
+ * Newman paused at the phase boundary (or between the runs of a retry). Every proof is a secret from the
+ * moment it exists.
  *
  * DPoP is on from the start with `--dpop` (the runner binds the app, `bindAppToDpop`), or is switched on
  * when the org's token endpoint answers `use_dpop_nonce` or "The DPoP proof JWT header is missing." (the app

@@ -1,6 +1,6 @@
 /**
- * The merged reports (src/run/reports.ts): verify makes one Newman run per phase, and the reports must read as
- * one pass over the collection, with superseded attempts left out and no secret on disk. Hand-made summaries,
+ * The merged reports (src/run/reports.ts): a verify that retried a request made several Newman runs (the
+ * retried request runs alone), and the reports must read as one pass over the collection, with superseded attempts left out and no secret on disk. Hand-made summaries,
  * no org and no Newman run.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
