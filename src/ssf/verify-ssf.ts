@@ -4,57 +4,35 @@
  *
  * 1. Register the security events provider: the run's issuer (unique to the run) and JWKS URL, then activate.
  * 2. Push security event tokens: SETs minted with jose, one Newman request each.
- *
- * The phases (ssf-phases.ts) are walked by the same loop as the Risk API flow's. While all goes well that is
- * four Newman runs: the registration, one per SET (each is minted right before it goes), and the System Log
- * check with the teardown, paused at the boundary between them.
  * 3. Confirm them in the System Log (`security.events.provider.receive_event`, polled, bounded).
  * 4. Tear down: delete the provider.
+ *
+ * The run around the phases is run-flow.ts's, shared with the Risk API flow, and the phases (ssf-phases.ts)
+ * are walked by the same loop. While all goes well that is four Newman runs: the registration, one per SET
+ * (each is minted right before it goes), and the System Log check with the teardown.
  *
  * The runner generates the key (or loads `--key`), serves the JWKS on loopback for an org on this machine (or
  * checks `--jwks-url` for a real org), journals the provider before its create call is sent, and undoes it
  * as the Risk API flow does: at teardown, on Ctrl-C, and through `okta-risk cleanup` for a killed run.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JWK } from 'jose';
-import {
-  SSF_COLLECTION_FILE,
-  SSF_FOLDER_REQUESTS,
-  SSF_PROVIDER_TYPE,
-  SSF_REQUESTS,
-  SSF_SECRET_VARIABLES,
-  type SsfFolderName,
-  type SsfRequestName,
-  type SsfVariableName,
-} from '../collection/ssf-collection.ts';
+import { SSF_COLLECTION_FILE, SSF_FOLDER_REQUESTS, SSF_PROVIDER_TYPE, SSF_REQUESTS, SSF_SECRET_VARIABLES, type SsfFolderName, type SsfRequestName } from '../collection/ssf-collection.ts';
 import { renderSsfEnvironment, type SsfEnvironmentValues } from '../environment/render-ssf-environment.ts';
-import type { Emulator } from '../emulator/index.ts';
-import type { VerifySettings } from '../config/settings.ts';
-import { EXIT_CODES, exitCodeOf, HarnessError } from '../errors.ts';
-import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
+import { HarnessError } from '../errors.ts';
+import type { ProviderKeyPair } from '../keys/index.ts';
 import { PROVIDERS_PATH } from '../okta/ssf.ts';
-import { undoJournal } from '../org/cleanup.ts';
-import { OrgClient, realSleep } from '../org/org-client.ts';
-import { runPhases } from '../run/phases.ts';
-import { loadNewman } from '../run/newman-phase.ts';
-import { Redactor } from '../run/redact.ts';
-import { RunContext } from '../run/run-context.ts';
-import { writeReports, type WrittenReport } from '../run/reports.ts';
-import { collectRetries } from '../run/retries.ts';
-import { StepRunner, type CollectionLayout } from '../run/step-runner.ts';
-import { finishedRunExitCode, loadCollection, makeRunId, openOrg, rateLimitedCallsOf, startableEmulator, type VerifyOptions, type VerifyResult } from '../run/verify.ts';
-import { Journal, journalPath } from '../state/journal.ts';
+import type { OrgClient } from '../org/org-client.ts';
+import { runFlow, type OpenedRun } from '../run/run-flow.ts';
+import type { CollectionLayout } from '../run/step-runner.ts';
+import type { VerifyOptions, VerifyResult } from '../run/verify.ts';
 import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
-import { serveJwks, type JwksServer } from './jwks-server.ts';
+import { serveJwks } from './jwks-server.ts';
 import type { SetEvents } from './mint-security-event-token.ts';
 import { USER_RISK_CHANGE } from './signal-events.ts';
-import { ssfPhases, type SsfPhaseId } from './ssf-phases.ts';
+import { ssfPhases } from './ssf-phases.ts';
 
 export { SET_RESEND_WINDOW_MS, SSF_PHASE_IDS, type SsfPhaseId } from './ssf-phases.ts';
-
-type SsfRunner = StepRunner<SsfFolderName, SsfRequestName>;
 
 const LAYOUT: CollectionLayout<SsfFolderName, SsfRequestName> = {
   folderRequests: SSF_FOLDER_REQUESTS,
@@ -82,137 +60,52 @@ export function verificationEvents(runId: string, email: string, nowMs: number):
 }
 
 export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
-  const { settings } = options;
-  const ssf = settings.ssf;
+  const ssf = options.settings.ssf;
   if (!ssf) throw new TypeError('verifySsf: settings.ssf is required with flow ssf');
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? realSleep;
-  const streams = options.streams ?? { out: process.stdout, err: process.stderr };
-  const runId = makeRunId(now());
-  const redactor = new Redactor();
-  const unguard = [redactor.guard(streams.out), redactor.guard(streams.err)];
-  const result: VerifyResult = { exitCode: EXIT_CODES.passed, runId, target: settings.target.kind, phases: [], reports: [], rateLimitedCalls: 0, retries: [], newmanRuns: 0 };
-  const runDir = join(settings.workDir, runId);
-  const reportsDir = join(settings.reportsDir, runId);
-  let emulator: Emulator | undefined;
-  let jwks: JwksServer | undefined;
-  let org: OrgClient | undefined;
-  let started: SsfRunner | undefined;
-  let reportTitle = '';
-  const writeRunReports = (ran: SsfRunner): Promise<WrittenReport[]> =>
-    writeReports({
-      runs: ran.reportRuns,
-      dir: reportsDir,
-      reporters: settings.reporters.filter((r): r is 'junit' | 'htmlextra' => r === 'junit' || r === 'htmlextra'),
-      title: reportTitle,
-      redactor,
-      secretKeys: SSF_SECRET_VARIABLES,
-      secretBodyRequests: [SSF_REQUESTS.pushSet],
-    });
-  try {
-    const [keys, collection, built] = await Promise.all([
-      settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
-      loadCollection(SSF_COLLECTION_FILE),
-      settings.target.kind === 'emulator' ? startableEmulator(settings) : undefined,
-      loadNewman(),
-    ]);
-    redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
-    assertRsa(keys);
-
-    emulator = built;
-    const opened = await openOrg(settings.target, built, { redactor, now, sleep, log: (line) => streams.err.write(line) });
-    const { orgUrl, apiToken } = opened;
-    org = opened.org;
-    result.orgUrl = orgUrl;
-    result.urlHint = (await org.assertReachable(settings.target.kind === 'org' ? '--org-url (OKTA_CLIENT_ORGURL)' : 'the embedded emulator')).hint;
-
-    // The key's home, a URL the org fetches: checked (or served) before anything is created.
-    let jwksUrl: string;
-    let issuerBase: string;
-    if (ssf.jwksUrl !== undefined) {
-      await checkJwksUrl({ url: ssf.jwksUrl, orgUrl, publicJwk: keys.publicJwk as JWK & { kid: string }, allowPrivateHosts: isLoopbackOrg(orgUrl) });
-      jwksUrl = ssf.jwksUrl;
-      issuerBase = new URL(ssf.jwksUrl).origin;
-    } else {
-      jwks = await serveJwks({ keys: [keys.publicJwk] });
-      jwksUrl = jwks.jwksUrl;
-      issuerBase = jwks.url;
-    }
-    // Unique to the run: Okta routes SETs by issuer, and cleanup finds a provider whose create answer was lost by it.
-    const issuer = `${issuerBase}/okta-risk-harness/${runId}`;
-    await assertProvidersApiServed(org, orgUrl);
-
-    const statePath = settings.target.kind === 'emulator' ? join(runDir, 'state.json') : journalPath(settings.workDir, orgUrl);
-    Journal.assertNoOtherRun(statePath, orgUrl);
-    const journal = Journal.begin(statePath, { orgUrl, runId, pid: process.pid, startedAt: new Date(now()).toISOString(), kid: keys.kid, providerName: settings.providerName });
-
-    const events = verificationEvents(runId, ssf.subjectEmail, now());
-    const ctx = new RunContext<SsfVariableName>({
-      settings,
-      runId,
-      orgUrl,
-      org,
-      journal,
-      keys,
-      redactor,
-      clock: { now, sleep },
-      environment: ssfEnvironment(settings, orgUrl, apiToken, issuer, jwksUrl, ssf.subjectEmail, events.length, now, options.logPoll),
-      signal: options.signal,
-      log: (line) => streams.err.write(line),
-    });
-    const run: SsfRunner = new StepRunner<SsfFolderName, SsfRequestName>({ collection, layout: LAYOUT, context: ctx, cli: settings.reporters.includes('cli') });
-    started = run;
-    reportTitle = `${SSF_REPORT_HEADING.title}: ${new URL(orgUrl).host}, run ${runId}`;
-    const onPhase = async (id: SsfPhaseId): Promise<void> => void (await options.onPhase?.(id));
-    const phases = ssfPhases({ ctx, runner: run, issuer, events, onPhase, log: (line) => streams.err.write(line) });
-    try {
-      await runPhases(phases, { runner: run, onPhase, aborted: () => ctx.aborted });
-    } finally {
-      // Whatever the Tear down folder could not undo (a create whose answer was lost, a failed delete).
-      result.cleanup = await undoJournal(journal, org);
-    }
-    result.phases = run.phases;
-    result.rateLimitedCalls = rateLimitedCallsOf(run.phases, SSF_REQUESTS.pushSet);
-    result.reports = await writeRunReports(run);
-    result.exitCode = finishedRunExitCode(run, result.cleanup, ctx.aborted);
-  } catch (error) {
-    if (!(error instanceof HarnessError)) throw error;
-    result.error = error;
-    result.exitCode = exitCodeOf({ error });
-    if (started) {
-      result.phases = started.phases;
-      result.reports = await writeRunReports(started);
-    }
-  } finally {
-    try {
-      result.retries = collectRetries(result.phases, org?.retries ?? []);
-      result.newmanRuns = started?.reportRuns.length ?? 0;
-      if (started && settings.reporters.includes('html')) {
-        const { writeHtmlReport } = await import('../report/html-report.ts');
-        result.reports.push(await writeHtmlReport({ result, runs: started.reportRuns, dir: reportsDir, redactor, secretBodyRequests: [SSF_REQUESTS.pushSet], steps: SSF_GUIDE_STEPS, bodiesHiddenReason: SSF_BODIES_HIDDEN, heading: SSF_REPORT_HEADING }));
+  return runFlow(options, {
+    collectionFile: SSF_COLLECTION_FILE,
+    layout: LAYOUT,
+    secretBodyRequests: [SSF_REQUESTS.pushSet],
+    rateLimitedRequest: SSF_REQUESTS.pushSet,
+    title: SSF_REPORT_HEADING.title,
+    html: { steps: SSF_GUIDE_STEPS, bodiesHiddenReason: SSF_BODIES_HIDDEN, heading: SSF_REPORT_HEADING },
+    checkKeys: assertRsa,
+    async prepare(open, defer) {
+      const { org, orgUrl, keys, runId, now } = open;
+      // The key's home, a URL the org fetches: checked (or served) before anything is created.
+      let jwksUrl: string;
+      let issuerBase: string;
+      if (ssf.jwksUrl !== undefined) {
+        await checkJwksUrl({ url: ssf.jwksUrl, orgUrl, publicJwk: keys.publicJwk as JWK & { kid: string }, allowPrivateHosts: isLoopbackOrg(orgUrl) });
+        jwksUrl = ssf.jwksUrl;
+        issuerBase = new URL(ssf.jwksUrl).origin;
+      } else {
+        const jwks = await serveJwks({ keys: [keys.publicJwk] });
+        defer(() => jwks.close());
+        jwksUrl = jwks.jwksUrl;
+        issuerBase = jwks.url;
       }
-    } finally {
-      await jwks?.close();
-      await emulator?.close();
-      await rm(runDir, { recursive: true, force: true });
-      for (const restore of unguard) restore();
-    }
-  }
-  return result;
+      // Unique to the run: Okta routes SETs by issuer, and cleanup finds a provider whose create answer was lost by it.
+      const issuer = `${issuerBase}/okta-risk-harness/${runId}`;
+      await assertProvidersApiServed(org, orgUrl);
+      const events = verificationEvents(runId, ssf.subjectEmail, now());
+      return {
+        environment: ssfEnvironment(open, issuer, jwksUrl, ssf.subjectEmail, events.length),
+        async phases({ ctx, runner, onPhase }) {
+          return {
+            phases: ssfPhases({ ctx, runner, issuer, events, onPhase, log: open.log }),
+            // The teardown always runs (the flow has no --keep): whatever it could not delete is undone after it.
+            undoAfter: () => true,
+          };
+        },
+      };
+    },
+  });
 }
 
 /** The SSF collection's environment at the start of a run. */
-function ssfEnvironment(
-  settings: VerifySettings,
-  orgUrl: string,
-  apiToken: string,
-  issuer: string,
-  jwksUrl: string,
-  subjectEmail: string,
-  expectedEventCount: number,
-  now: () => number,
-  logPoll: VerifyOptions['logPoll'],
-): Required<SsfEnvironmentValues> {
+function ssfEnvironment(open: OpenedRun, issuer: string, jwksUrl: string, subjectEmail: string, expectedEventCount: number): Required<SsfEnvironmentValues> {
+  const { settings, orgUrl, apiToken, now, logPoll } = open;
   const values: Required<SsfEnvironmentValues> = {
     url: orgUrl,
     apikey: apiToken,
