@@ -146,9 +146,10 @@ function assertRsa(keys: ProviderKeyPair): void {
 /** An org without the SSF receiver (no Identity Threat Protection, or Adaptive MFA without it) is named before anything is created. */
 async function assertProvidersApiServed(org: OrgClient, orgUrl: string): Promise<void> {
   const response = await org.request('GET', PROVIDERS_PATH);
-  // 403 E0000015 is Okta's answer for a feature the org does not have (inferred for SSF: undocumented there);
-  // any other 401/403 is the token's, which the collection's assertions report.
-  const featureMissing = response.status === 403 && (response.body as { errorCode?: unknown } | undefined)?.errorCode === 'E0000015';
+  // E0000015 is Okta's "Feature not enabled": 401 in its error catalog and management spec, 403 also taken (our
+  // inference; Okta documents neither for SSF). The errorCode decides: any other 401/403 is the token's, which the
+  // collection's assertions report.
+  const featureMissing = (response.status === 401 || response.status === 403) && (response.body as { errorCode?: unknown } | undefined)?.errorCode === 'E0000015';
   if (response.status === 404 || featureMissing) {
     throw new HarnessError('ERR_SSF_NOT_SERVED', `The org at ${orgUrl} does not serve the Security Events Providers API (GET ${PROVIDERS_PATH} answered HTTP ${response.status}${featureMissing ? ' E0000015' : ''}); nothing was created.`, {
       setting: '--flow',

@@ -1,6 +1,6 @@
 /**
  * An org whose answers a test may change before the client gets them, for answers the emulator never gives: a
- * request answered in front of the org (Okta's 403 E0000015 for a feature the org lacks), or the org's answer
+ * request answered in front of the org (Okta's E0000015 for a feature the org lacks), or the org's answer
  * with another status (the 204 an Okta demo expects for a SET push). The emulator has no switch for either, so
  * no user of it can hit them.
  */

@@ -1,6 +1,6 @@
 /**
  * verify --flow ssf against an org that answers as Okta may but the emulator never does: a 204 to a SET push
- * (Okta documents 202; an Okta demo expects 204), and a 403 to the providers list, which means "no SSF
+ * (Okta documents 202; an Okta demo expects 204), and a 401 or 403 to the providers list, which means "no SSF
  * receiver" only with errorCode E0000015. A server of the test's own stands in front of the emulator.
  */
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ function oktaError(errorCode: string, errorSummary: string) {
 /** The catalog's summary of E0000015 ("Feature not enabled exception"). */
 const FEATURE_NOT_ENABLED = oktaError('E0000015', 'You do not have permission to access the feature you are requesting');
 const NO_PERMISSION = oktaError('E0000006', MANAGEMENT_ERRORS.E0000006.summary);
+const INVALID_TOKEN = oktaError('E0000011', MANAGEMENT_ERRORS.E0000011.summary);
 
 describe('verify --flow ssf against an org that answers as Okta may and the emulator does not', function () {
   this.timeout(60_000);
@@ -66,21 +67,37 @@ describe('verify --flow ssf against an org that answers as Okta may and the emul
     expect(err).to.not.include('204 No Content');
   });
 
-  it('stops with exit code 2 and ERR_SSF_NOT_SERVED when the providers list answers 403 E0000015, naming it, before anything is created', async () => {
-    org = await startFrontedOrg({ answer: (request) => (isProviderList(request) ? { status: 403, body: FEATURE_NOT_ENABLED } : undefined) });
+  /** Runs against an org whose providers list answers `status` with E0000015 and checks the run stopped before anything was created. */
+  async function expectNotServedStop(status: number, label: string) {
+    org = await startFrontedOrg({ answer: (request) => (isProviderList(request) ? { status, body: FEATURE_NOT_ENABLED } : undefined) });
     const before = org.emulator.store.snapshot();
-    const cwd = tmp('ssf-e0000015');
+    const cwd = tmp(label);
     const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));
     expect({ exitCode: result.exitCode, code: result.error?.code, setting: result.error?.setting, message: result.error?.message }).to.deep.equal({
       exitCode: 2,
       code: 'ERR_SSF_NOT_SERVED',
       setting: '--flow',
-      message: `The org at ${org.url} does not serve the Security Events Providers API (GET /api/v1/security-events-providers answered HTTP 403 E0000015); nothing was created.`,
+      message: `The org at ${org.url} does not serve the Security Events Providers API (GET /api/v1/security-events-providers answered HTTP ${status} E0000015); nothing was created.`,
     });
     expect(result.phases).to.deep.equal([]);
     expect(org.seen.filter((r) => r.method !== 'GET')).to.deep.equal([]);
     expect(org.emulator.store.snapshot()).to.deep.equal(before);
     expect(filesBelow(join(cwd, '.runs', 'state'))).to.deep.equal([]);
+  }
+
+  it('stops with exit code 2 and ERR_SSF_NOT_SERVED when the providers list answers 401 E0000015 (Okta’s catalog status), naming it, before anything is created', async () => {
+    await expectNotServedStop(401, 'ssf-e0000015-401');
+  });
+
+  it('stops with exit code 2 and ERR_SSF_NOT_SERVED when the providers list answers 403 E0000015, naming it, before anything is created', async () => {
+    await expectNotServedStop(403, 'ssf-e0000015');
+  });
+
+  it('goes on when the providers list answers 401 with another errorCode (E0000011, an invalid token): exit code 1, the collection’s check naming the 401', async () => {
+    const { result } = await run({ answer: (request) => (isProviderList(request) ? { status: 401, body: INVALID_TOKEN } : undefined) });
+    expect({ exitCode: result.exitCode, error: result.error?.code }).to.deep.equal({ exitCode: 1, error: undefined });
+    const list = result.phases.find((p) => p.name === 'Register the security events provider')?.requests.find((r) => r.name === 'Admin: API to get all Security Events Providers');
+    expect(list?.failures[0]).to.equal('Status is 200 OK: expected response to have status code 200 but got 401');
   });
 
   it('goes on when the providers list answers 403 with another errorCode (E0000006, the token’s): exit code 1, the collection’s check naming the 403', async () => {
