@@ -252,6 +252,7 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
     });
   }
   const flow = resolveFlow(flags.flow);
+  if (flow === 'risk') refuseSsfOnlyFlags(flags, "verify Okta's SSF receiver");
   return {
     target,
     flow,
@@ -341,19 +342,22 @@ export function resolveSsfEnvironmentSettings(flags: VerifyFlags & { clientId?: 
   };
 }
 
-/** The SSF flow's flags that mean nothing to the Risk API flow (env refuses them with --flow risk). */
+/** The SSF flow's flags that mean nothing to the Risk API flow (verify and env refuse them with --flow risk). */
 const SSF_ONLY_FLAGS = [
   ['jwksUrl', '--jwks-url'],
   ['subjectEmail', '--subject-email'],
 ] as const;
 
-/** Refuses `--jwks-url` and `--subject-email` with the Risk API flow rather than ignoring them. */
-export function refuseSsfOnlyFlags(flags: VerifyFlags): void {
+/**
+ * Refuses `--jwks-url` and `--subject-email` with the Risk API flow rather than ignoring them (verify and env).
+ * `withSsf` says what adding `--flow ssf` would do instead. Default: env's.
+ */
+export function refuseSsfOnlyFlags(flags: VerifyFlags, withSsf = "render the SSF receiver collection's environment"): void {
   for (const [key, flag] of SSF_ONLY_FLAGS) {
     if (flags[key] !== undefined) {
       throw new HarnessError('ERR_SETTING_INVALID', `${flag} applies to --flow ssf, not to the Risk API flow.`, {
         setting: flag,
-        fix: `add --flow ssf to render the SSF receiver collection's environment, or leave ${flag} out.`,
+        fix: `add --flow ssf to ${withSsf}, or leave ${flag} out.`,
       });
     }
   }

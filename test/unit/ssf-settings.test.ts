@@ -36,6 +36,26 @@ describe('verify --flow settings', () => {
     });
   });
 
+  it('takes the Risk API flow with none of the SSF-only flags', () => {
+    expect(resolveWith({ key: 'key.json', action: 'log_only' }).flow).to.equal('risk');
+  });
+
+  for (const [flags, flag] of [
+    [{ jwksUrl: JWKS_URL }, '--jwks-url'],
+    [{ subjectEmail: 'test.user@acme.com' }, '--subject-email'],
+    [{ flow: 'risk', jwksUrl: JWKS_URL }, '--jwks-url'],
+  ] as const) {
+    it(`refuses ${flag} with the Risk API flow (${JSON.stringify(flags)}) rather than ignoring it, with exit code 2`, () => {
+      expect(failure(flags)).to.deep.equal({
+        code: 'ERR_SETTING_INVALID',
+        setting: flag,
+        message: `${flag} applies to --flow ssf, not to the Risk API flow.`,
+        fix: `add --flow ssf to verify Okta's SSF receiver, or leave ${flag} out.`,
+        exitCode: 2,
+      });
+    });
+  }
+
   describe('with --flow ssf', () => {
     it('takes the emulator with no other setting: its super admin as the subject, a loopback JWKS', () => {
       const settings = resolveWith({ flow: 'ssf' });
