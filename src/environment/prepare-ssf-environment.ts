@@ -7,9 +7,9 @@
 import { DEFAULTS } from '../config/settings.ts';
 import { isLoopbackHost } from '../config/org-url.ts';
 import { SSF_PROVIDER_TYPE, type SsfVariableName } from '../collection/ssf-collection.ts';
-import { HarnessError } from '../errors.ts';
 import type { ProviderKeyPair } from '../keys/index.ts';
 import { checkJwksUrl } from '../ssf/check-jwks-url.ts';
+import { assertSetSigningKey } from '../ssf/set-signing-key.ts';
 import { mintSecurityEventToken } from '../ssf/mint-security-event-token.ts';
 import { userRiskChange } from '../ssf/signal-events.ts';
 import type { PostmanEnvironment } from './postman-environment.ts';
@@ -63,12 +63,7 @@ export const POSTMAN_SET_REASON = 'okta-risk-harness Postman environment: a test
 export async function prepareSsfEnvironment(options: PrepareSsfEnvironmentOptions): Promise<PreparedSsfEnvironment> {
   const { orgUrl, keys } = options;
   const now = options.now ?? Date.now;
-  if (keys.alg !== 'RS256') {
-    throw new HarnessError('ERR_KEY_INVALID', `The key file ${options.keyFile} given by --key is an ${keys.alg} key; Okta's SSF receiver takes SETs signed with RS256 only.`, {
-      setting: '--key',
-      fix: "give --key an RSA private key (2048 bits or more) whose JWK says alg RS256 or no alg, and publish its public JWK in the provider's JWKS.",
-    });
-  }
+  assertSetSigningKey(keys, options.keyFile);
   // A standalone emulator on this machine fetches from this machine too; a real org only from public https.
   await checkJwksUrl({
     url: options.jwksUrl,

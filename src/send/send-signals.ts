@@ -21,6 +21,7 @@ import type { Emulator, EmulatorOptions } from '../emulator/index.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode, type Outcome } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair } from '../keys/index.ts';
 import { realSleep } from '../org/org-client.ts';
+import { assertSetSigningKey } from '../ssf/set-signing-key.ts';
 import { AccessTokens } from './access-token.ts';
 import { deliverCalls, type AcceptanceCheck, type DeliveryReport } from './deliver-calls.ts';
 import { EventsApiTransport } from './events-api-transport.ts';
@@ -141,12 +142,7 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
     const target = settings.target;
     const keys = target.keyFile ? await loadKeyPair(target.keyFile) : await generateProviderKeyPair();
     if (settings.via === 'ssf') {
-      if (keys.alg !== 'RS256') {
-        throw new HarnessError('ERR_KEY_INVALID', `The key file ${target.keyFile} given by --key is an ${keys.alg} key; Okta's SSF receiver takes SETs signed with RS256 only.`, {
-          setting: '--key',
-          fix: 'give --key an RSA private key (2048 bits or more) whose JWK says alg RS256 or no alg, and publish its public JWK in the provider\'s JWKS.',
-        });
-      }
+      assertSetSigningKey(keys, target.keyFile);
       const ssf = settings.ssf!;
       let orgUrl: string;
       let issuer: string;

@@ -19,7 +19,6 @@ import type { JWK } from 'jose';
 import { SSF_COLLECTION_FILE, SSF_FOLDER_REQUESTS, SSF_PROVIDER_TYPE, SSF_REQUESTS, SSF_SECRET_VARIABLES, type SsfFolderName, type SsfRequestName } from '../collection/ssf-collection.ts';
 import { renderSsfEnvironment, type SsfEnvironmentValues } from '../environment/render-ssf-environment.ts';
 import { HarnessError } from '../errors.ts';
-import type { ProviderKeyPair } from '../keys/index.ts';
 import { PROVIDERS_PATH } from '../okta/ssf.ts';
 import type { OrgClient } from '../org/org-client.ts';
 import { runFlow, type OpenedRun } from '../run/run-flow.ts';
@@ -29,7 +28,8 @@ import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
 import { serveJwks } from './jwks-server.ts';
 import type { SetEvents } from './mint-security-event-token.ts';
-import { USER_RISK_CHANGE } from './signal-events.ts';
+import { assertSetSigningKey } from './set-signing-key.ts';
+import { userRiskChange } from './signal-events.ts';
 import { ssfPhases } from './ssf-phases.ts';
 
 export { SET_RESEND_WINDOW_MS, SSF_PHASE_IDS, type SsfPhaseId } from './ssf-phases.ts';
@@ -46,17 +46,11 @@ const LAYOUT: CollectionLayout<SsfFolderName, SsfRequestName> = {
  * ends where it began.
  */
 export function verificationEvents(runId: string, email: string, nowMs: number): SetEvents[] {
-  const event = (current: string, previous: string): SetEvents => ({
-    [USER_RISK_CHANGE]: {
-      event_timestamp: Math.floor(nowMs / 1000),
-      subject: { user: { format: 'email', email } },
-      current_level: current,
-      previous_level: previous,
-      initiating_entity: 'system',
-      reason_admin: { en: `okta-risk-harness verify run ${runId}: a test signal, no action needed` },
-    },
-  });
-  return [event('low', 'none'), event('none', 'low')];
+  const reason = `okta-risk-harness verify run ${runId}: a test signal, no action needed`;
+  return [
+    userRiskChange({ email, current: 'low', previous: 'none', reason, atMs: nowMs }),
+    userRiskChange({ email, current: 'none', previous: 'low', reason, atMs: nowMs }),
+  ];
 }
 
 export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
@@ -69,7 +63,7 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
     rateLimitedRequest: SSF_REQUESTS.pushSet,
     title: SSF_REPORT_HEADING.title,
     html: { steps: SSF_GUIDE_STEPS, bodiesHiddenReason: SSF_BODIES_HIDDEN, heading: SSF_REPORT_HEADING },
-    checkKeys: assertRsa,
+    checkKeys: (keys) => assertSetSigningKey(keys, options.settings.keyFile),
     async prepare(open, defer) {
       const { org, orgUrl, keys, runId, now } = open;
       // The key's home, a URL the org fetches: checked (or served) before anything is created.
@@ -131,16 +125,6 @@ function ssfEnvironment(open: OpenedRun, issuer: string, jwksUrl: string, subjec
 function isLoopbackOrg(orgUrl: string): boolean {
   const host = new URL(orgUrl).hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host.startsWith('127.') || host === '::1';
-}
-
-/** Okta takes SETs signed with RS256 only: an EC `--key` is refused before anything is created. */
-function assertRsa(keys: ProviderKeyPair): void {
-  if (keys.privateJwk.kty !== 'RSA') {
-    throw new HarnessError('ERR_KEY_INVALID', `--key is an ${keys.privateJwk.kty} key; Okta's SSF receiver takes SETs signed with RS256 only.`, {
-      setting: '--key',
-      fix: 'pass an RSA key of at least 2048 bits (okta-risk keys writes one), or leave --key out for a fresh one.',
-    });
-  }
 }
 
 /** An org without the SSF receiver (no Identity Threat Protection, or Adaptive MFA without it) is named before anything is created. */

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -151,6 +152,22 @@ describe('verify --flow ssf with --jwks-url and --key (the real-org path, on loo
     } finally {
       await jwks.close();
     }
+  });
+
+  it('stops with exit code 2, naming --key, for an EC --key (Okta takes RS256 SETs only), before anything is sent', async () => {
+    const cwd = tmp('ssf-ec-key');
+    const keyFile = join(cwd, 'ec.jwk.json');
+    writeFileSync(keyFile, JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })), { mode: 0o600 });
+    const before = org.emulator.store.snapshot();
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', key: keyFile }, cwd));
+    expect({ exitCode: result.exitCode, code: result.error?.code, setting: result.error?.setting, message: result.error?.message, fix: result.error?.fix }).to.deep.equal({
+      exitCode: 2,
+      code: 'ERR_KEY_INVALID',
+      setting: '--key',
+      message: `The key file ${keyFile} given by --key is an ES256 key; Okta's SSF receiver takes SETs signed with RS256 only.`,
+      fix: "give --key an RSA private key (2048 bits or more) whose JWK says alg RS256 or no alg, and publish its public JWK in the provider's JWKS.",
+    });
+    expect(org.emulator.store.snapshot()).to.deep.equal(before);
   });
 
   it('stops with exit code 2, naming --jwks-url, when that URL does not publish the key, before anything is created', async () => {
