@@ -24,7 +24,7 @@
  *   `manualProvisioning`, `implicitAssignment` and `credentials.signing` / `userNameTemplate` are type-checked
  *   and not stored: the emulator always shows Okta's defaults for them.
  */
-import { validateClientMetadata, type ReplacedClient } from './client-metadata.ts';
+import { validateClientMetadata, WRITABLE_METADATA, type ReplacedClient } from './client-metadata.ts';
 import { OAuthError, OktaApiError } from './errors.ts';
 import type { AppRecord, ClientMetadata } from './store.ts';
 
@@ -38,25 +38,11 @@ const TOP_MEMBERS = new Set([...SYSTEM_MEMBERS, ...PRESENTATION_OBJECTS, 'name',
 const SETTINGS_MEMBERS = new Set(['app', 'notifications', 'notes', 'manualProvisioning', 'implicitAssignment', 'oauthClient']);
 const CREDENTIALS_MEMBERS = new Set(['oauthClient', 'signing', 'userNameTemplate']);
 const CREDENTIALS_CLIENT_MEMBERS = new Set(['autoKeyRotation', 'client_id', 'client_secret', 'pkce_required', 'token_endpoint_auth_method']);
-/** `settings.oauthClient` members that are DCR client metadata under the same name. */
-const DCR_MEMBERS = [
-  'application_type',
-  'client_uri',
-  'frontchannel_logout_session_required',
-  'frontchannel_logout_uri',
-  'grant_types',
-  'id_token_encrypted_response_alg',
-  'initiate_login_uri',
-  'jwks',
-  'jwks_uri',
-  'logo_uri',
-  'policy_uri',
-  'post_logout_redirect_uris',
-  'redirect_uris',
-  'request_object_signing_alg',
-  'response_types',
-  'tos_uri',
-];
+/**
+ * `settings.oauthClient` members that are DCR client metadata under the same name: all of it but the name
+ * (the app's `label`) and the auth method (under `credentials.oauthClient`).
+ */
+const DCR_MEMBERS: readonly string[] = WRITABLE_METADATA.filter((member) => member !== 'client_name' && member !== 'token_endpoint_auth_method');
 /** Apps-API-only members of `settings.oauthClient` the emulator models. */
 const APP_ONLY_MEMBERS = ['consent_method', 'dpop_bound_access_tokens', 'issuer_mode', 'wildcard_redirect'];
 /** Schema members of `OpenIdConnectApplicationSettingsClient` the emulator does not model. */

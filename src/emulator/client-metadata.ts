@@ -47,7 +47,11 @@ const SERVICE_GRANT_TYPES: ReadonlySet<string> = new Set(['client_credentials', 
 const REDIRECTLESS_GRANT_TYPES = ['client_credentials', 'password'];
 
 const READ_ONLY_FIELDS = ['client_id', 'client_id_issued_at', 'client_secret', 'client_secret_expires_at'] as const;
-const WRITABLE_FIELDS = new Set([
+/**
+ * The client metadata a DCR request may set. All but `client_name` and `token_endpoint_auth_method` have the
+ * same name in an app's `settings.oauthClient` (app-replace.ts maps those two elsewhere in the app).
+ */
+export const WRITABLE_METADATA = [
   'application_type',
   'client_name',
   'client_uri',
@@ -66,7 +70,8 @@ const WRITABLE_FIELDS = new Set([
   'response_types',
   'token_endpoint_auth_method',
   'tos_uri',
-]);
+] as const;
+const WRITABLE_FIELDS = new Set<string>(WRITABLE_METADATA);
 
 const BLANK = "The field can't be left blank.";
 const tooLong = (max: number): string => `The field must be at most ${max} characters.`;
