@@ -1,15 +1,16 @@
 /**
  * Part 2: `okta-risk verify` against its embedded emulator, timed end to end as a process, side by side with
  * a plain `newman run` of the same collection against a standalone emulator in this process, given an
- * environment rendered with `renderEnvironment`. The two alternate (verify, newman, verify, …) after one
- * warm-up pair that fills tsx's transform cache and the disk cache; medians of the rest.
+ * environment rendered with `renderEnvironment`. They alternate (verify, newman, newman without the key, …)
+ * after one warm-up round that fills tsx's transform cache and the disk cache; medians of the rest.
  *
- * Plain Newman gets no clientPrivateKey (verify's environment has none, and the token request's own minting
- * would add a request), so it cannot mint the client assertion for a client it has not created yet: its token request
- * (and with it the events request and the System Log check) fails: the comparison is of wall time for one
- * full pass over the collection, not of outcomes.
+ * Plain Newman gets clientPrivateKey in its environment, as a Postman user would: the collection mints its own
+ * client assertion (one more request: the token request runs twice), and every request passes, as verify's
+ * do. Each round also times the same plain run without the key (`newman.no-key`, the baseline until
+ * 2026-12-04 23:15 UTC), whose token, events and System Log requests fail for want of an assertion.
  */
 import { spawn, fork } from 'node:child_process';
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -119,7 +120,12 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
     let newmanFailures: string[] = [];
     // Newman's own "total run duration": the one newman.run, without process start and module loading.
     let lastRunMs = Number.NaN;
-    const runNewman = async (): Promise<Timed> => {
+    // The Postman app's way to a passing run: the collection mints its own client assertion from this key
+    // (postman-runtime's JWT Bearer auth; README, "The collection mints its own client assertion"). It goes
+    // only into the bench's own 0600 environment files; okta-risk never writes a private key into one.
+    const pem = createPrivateKey({ key: keys.privateJwk as JsonWebKey, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+    /** `passing`: with clientPrivateKey, so every request passes as verify's do; else the token call fails for want of an assertion. */
+    const runNewman = async (passing: boolean): Promise<Timed> => {
       // A fresh org each time, as verify gets one.
       emulator!.reset();
       const environment = renderEnvironment({
@@ -134,6 +140,10 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
         logPollAttempts: '1',
         logPollIntervalMs: '0',
       });
+      if (passing) {
+        const values = environment.values as Array<{ key: string; value: string }>;
+        values.find((v) => v.key === 'clientPrivateKey')!.value = pem;
+      }
       const file = join(dir, 'environments', `newman-${++newmanIndex}.json`);
       await writeFile(file, JSON.stringify(environment), { mode: 0o600 });
       const timed = await timeProcess(
@@ -142,8 +152,11 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
         track,
       );
       const requests = /requests\s*│\s*(\d+)\s*│\s*(\d+)/.exec(timed.stdout);
-      if (!requests || requests[1] !== '12') throw new Error(`plain newman did not run the 12 requests:\n${lastLines(timed.stdout + timed.stderr, 20)}`);
-      newmanFailures = failedRequests(timed.stdout);
+      // Passing, the token request runs twice: first to mint the assertion with JWT Bearer auth, then for real.
+      const expected = passing ? '13' : '12';
+      if (!requests || requests[1] !== expected) throw new Error(`plain newman did not run the ${expected} requests:\n${lastLines(timed.stdout + timed.stderr, 20)}`);
+      if (passing && timed.code !== 0) throw new Error(`plain newman with clientPrivateKey did not pass (exit ${timed.code}):\n${lastLines(timed.stdout + timed.stderr, 30)}`);
+      if (!passing) newmanFailures = failedRequests(timed.stdout);
       const duration = /total run duration: ([\d.]+)(ms|s)\b/.exec(timed.stdout);
       if (duration) lastRunMs = Number(duration[1]) * (duration[2] === 's' ? 1000 : 1);
       return timed;
@@ -152,25 +165,32 @@ export async function measureWallTime(options: WallTimeOptions): Promise<WallTim
     const verifyMs: number[] = [];
     const newmanMs: number[] = [];
     const newmanRunMs: number[] = [];
+    const failingMs: number[] = [];
     for (let i = 0; i <= runs; i++) {
       const v = await runVerify();
-      const n = await runNewman();
+      const n = await runNewman(true);
+      const runMs = lastRunMs;
+      const f = await runNewman(false);
       if (i > 0) {
         verifyMs.push(v.ms);
         newmanMs.push(n.ms);
-        newmanRunMs.push(lastRunMs);
+        newmanRunMs.push(runMs);
+        failingMs.push(f.ms);
       }
-      log(`  ${i === 0 ? 'warm-up' : `run ${i}`}: verify ${v.ms.toFixed(0)} ms (exit ${v.code}), newman ${n.ms.toFixed(0)} ms (exit ${n.code})`);
+      log(`  ${i === 0 ? 'warm-up' : `run ${i}`}: verify ${v.ms.toFixed(0)} ms (exit ${v.code}), newman ${n.ms.toFixed(0)} ms (exit ${n.code}), newman without clientPrivateKey ${f.ms.toFixed(0)} ms (exit ${f.code})`);
     }
     notes.push(
-      `plain newman, given no clientPrivateKey, cannot mint the client assertion for the client it creates, so these failed as expected: ${newmanFailures.join('; ') || '(none?)'}; ` +
-        'the comparison is of wall time for one full pass over the collection (12 requests each)',
+      'plain newman is given clientPrivateKey, as a Postman user would, so the collection mints its own client assertion and every request passes, as in verify ' +
+        '(13 requests: the token request runs twice, once to mint the assertion); the comparison is of wall time for one full pass over the collection',
+      `newman.no-key (verify.vs.no-key.ratio in reports/bench.json) is the same plain run without clientPrivateKey, the baseline before 2026-12-04 23:15 UTC: it cannot mint the client assertion, so these failed: ${newmanFailures.join('; ') || '(none?)'}`,
     );
 
     const baseline = 'newman.wall.median';
     const figures: Figure[] = [
       { name: baseline, value: median(newmanMs), unit: 'ms' },
       { name: 'verify.wall.median', value: median(verifyMs), unit: 'ms', vs: { baseline, ratio: pairedRatio(verifyMs, newmanMs) }, goal: { op: '<=', ratio: 1.2 } },
+      { name: 'newman.no-key.wall.median', value: median(failingMs), unit: 'ms', detail: true },
+      { name: 'verify.vs.no-key.ratio', value: pairedRatio(verifyMs, failingMs), unit: 'ratio', detail: true },
       { name: 'newman.wall.min', value: Math.min(...newmanMs), unit: 'ms', detail: true },
       { name: 'verify.wall.min', value: Math.min(...verifyMs), unit: 'ms', detail: true },
       { name: 'newman.run.median', value: median(newmanRunMs), unit: 'ms', detail: true },
@@ -300,7 +320,7 @@ export async function profileVerify(options: {
     row('process start', ms(profile.processStartMs), ms(nodeStart), "verify: node + bin/okta-risk.js's build check; newman: node -e 0"),
     row('loading modules', ms(profile.importCliMs), ms(newmanModules), `verify: src/cli.ts's graph and Newman (${ms(profile.importNewmanMs)}), which verify loads while its keys are generated; newman: newman --version - node -e 0`),
     row('set-up before the first request', ms(setupMs), '-', `2 RSA 2048 key pairs generated at once (provider + emulator org AS, ~${ms(profile.keyGenerationMs)} each alone), emulator, reachability, provider choice`),
-    row('newman.run', `${ms(runsMs)} (${profile.newmanRuns.length})`, `${ms(options.newmanRunMs)} (1)`, `${requests} requests each; verify's runs cost ~${ms(perRun)} each: ${profile.newmanRuns.map((r) => `${r.requests}:${r.ms.toFixed(0)}`).join(' ')}`),
+    row('newman.run', `${ms(runsMs)} (${profile.newmanRuns.length})`, `${ms(options.newmanRunMs)} (1)`, `verify ${requests} requests, plain newman 13 (its token request twice); verify's runs cost ~${ms(perRun)} each: ${profile.newmanRuns.map((r) => `${r.requests}:${r.ms.toFixed(0)}`).join(' ')}`),
     row('between runs', ms(betweenMs), '-', 'journal writes, assertion minting, org checks'),
     row('after the last run', ms(profile.afterLastRunMs), '-', 'journal check and the merged junit + htmlextra reports (plain newman writes the same reports inside its one run)'),
     row('other (exit, summary, noise)', ms(verifyOther), ms(newmanOther), 'verify: its profiled process minus the parts above; newman: its median minus the parts above'),
