@@ -11,3 +11,13 @@ export function harnessErrorOf(fn: () => unknown): HarnessError {
   }
   throw new Error('expected a HarnessError');
 }
+
+/** Awaits `promise`, expects it to reject, and returns the error for the caller's exact assertions. */
+export async function rejectionOf<E extends Error = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { generateProviderKeyPair } from '../../src/keys/index.ts';
 import { formatSummary } from '../../src/run/summary.ts';
 import { startTappedOrg, type Tap, type TestOrg } from '../helpers/emulator.ts';
+import { printedDuring } from '../helpers/printed.ts';
 import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
 
 /** The access tokens the org issued and the client assertions it was sent, as the tap saw them. */
@@ -31,21 +32,7 @@ describe('secrets of a run', function () {
     writeFileSync(keyFile, JSON.stringify(pair.privateJwk), { mode: 0o600 });
     const settings = settingsFor(org, { key: keyFile, reporters: ['cli', 'junit', 'html', 'htmlextra'] }, cwd);
 
-    // Newman's live cli reporter writes to the process streams: capture them for the run.
-    let printed = '';
-    const writes = [process.stdout.write, process.stderr.write];
-    const capture = ((chunk: unknown) => {
-      printed += String(chunk);
-      return true;
-    }) as typeof process.stdout.write;
-    process.stdout.write = capture;
-    process.stderr.write = capture;
-    let result;
-    try {
-      result = await verifyAgainst(org, settings, { streams: { out: process.stdout, err: process.stderr } });
-    } finally {
-      [process.stdout.write, process.stderr.write] = writes as [typeof process.stdout.write, typeof process.stderr.write];
-    }
+    const { result, printed } = await printedDuring(() => verifyAgainst(org, settings, { streams: { out: process.stdout, err: process.stderr } }));
     expect(result.exitCode, printed.slice(-3000)).to.equal(0);
 
     const issued = issuedSecrets(org.tap);

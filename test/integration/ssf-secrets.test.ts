@@ -10,6 +10,7 @@ import { generateProviderKeyPair } from '../../src/keys/index.ts';
 import { formatSummary } from '../../src/run/summary.ts';
 import type { VerifyResult } from '../../src/run/verify.ts';
 import { startTappedOrg, type Tap, type TestOrg } from '../helpers/emulator.ts';
+import { printedDuring } from '../helpers/printed.ts';
 import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
 
 /** The SETs the org was pushed, as the tap saw them (each push's body is one compact JWS). */
@@ -32,19 +33,7 @@ describe('secrets of a verify --flow ssf run', function () {
     const keyFile = join(cwd, 'transmitter-key.json');
     writeFileSync(keyFile, JSON.stringify(pair.privateJwk), { mode: 0o600 });
     const settings = settingsFor(org, { flow: 'ssf', key: keyFile, reporters: ['cli', 'junit', 'html', 'htmlextra'] }, cwd);
-    // Newman's live cli reporter writes to the process streams: capture them for the run.
-    const writes = [process.stdout.write, process.stderr.write];
-    const capture = ((chunk: unknown) => {
-      printed += String(chunk);
-      return true;
-    }) as typeof process.stdout.write;
-    process.stdout.write = capture;
-    process.stderr.write = capture;
-    try {
-      result = await verifyAgainst(org, settings, { streams: { out: process.stdout, err: process.stderr } });
-    } finally {
-      [process.stdout.write, process.stderr.write] = writes as [typeof process.stdout.write, typeof process.stderr.write];
-    }
+    ({ result, printed } = await printedDuring(() => verifyAgainst(org, settings, { streams: { out: process.stdout, err: process.stderr } })));
     const sets = pushedSets(org.tap);
     secrets = [org.apiToken, ...sets, ...sets.map((s) => s.split('.')[2]!), ...(['d', 'p', 'q', 'dp', 'dq', 'qi'] as const).map((m) => String(pair.privateJwk[m]))];
     artifacts = [

@@ -5,15 +5,7 @@
 import { expect } from 'chai';
 import { generateProviderKeyPair, type ProviderKeyPair } from '../../src/keys/index.ts';
 import { JWKS_PATH, serveJwks, type JwksServer } from '../../src/ssf/jwks-server.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
+import { rejectionOf as rejection } from '../helpers/errors.ts';
 
 describe('serveJwks', () => {
   let keys: ProviderKeyPair;

@@ -13,6 +13,7 @@ import { USER_RISK_CHANGE } from '../../src/ssf/signal-events.ts';
 import { call, startOrg, START, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSchema } from '../helpers/openapi.ts';
 import { pushSet } from '../helpers/ssf.ts';
+import { rejectionOf as rejection } from '../helpers/errors.ts';
 
 const ORG_URL = 'https://example.okta.com';
 const ISSUER = 'https://transmitter.example.com/okta-risk-harness';
@@ -28,15 +29,6 @@ function userRiskChange(email = 'jane.doe@example.com', at = START): MintSecurit
       reason_admin: { en: 'A test signal' },
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
 }
 
 describe('mintSecurityEventToken', () => {

@@ -10,17 +10,11 @@ import { generateProviderKeyPair, type ProviderKeyPair } from '../../src/keys/in
 import { checkJwksUrl, checkJwksUrlForm, JWKS_MAX_BYTES } from '../../src/ssf/check-jwks-url.ts';
 import type { HarnessError } from '../../src/errors.ts';
 import { harnessErrorOf } from '../helpers/errors.ts';
+import { rejectionOf } from '../helpers/errors.ts';
 
 const ORG = 'https://acme.okta.com';
 
-async function rejection(promise: Promise<unknown>): Promise<HarnessError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as HarnessError;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
+const rejection = (promise: Promise<unknown>): Promise<HarnessError> => rejectionOf<HarnessError>(promise);
 
 describe('checkJwksUrlForm', () => {
   it('accepts a public https URL and returns it parsed', () => {
