@@ -12,7 +12,7 @@ import { OktaApiError } from './errors.ts';
 import { answerClientError, continueUnlessOversized, DEFAULT_LINGER, errorReply, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
 import { Faults, type FaultOptions } from './faults.ts';
 import { requestId } from './ids.ts';
-import { createOrgKeys } from './keys.ts';
+import { createOrgKeys, type OrgKeys } from './keys.ts';
 import type { Org, OrgSettings } from './org.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { OrgStore } from './store.ts';
@@ -31,6 +31,7 @@ import { tokenRoutes } from './token.ts';
 export { ManualClock, systemClock, type Clock } from './clock.ts';
 export { seededRandom, type FaultOptions } from './faults.ts';
 export type { OrgStore } from './store.ts';
+export { createOrgKeys, type OrgKeys } from './keys.ts';
 
 export interface EmulatorOptions {
   /** The admin API token accepted as `Authorization: SSWS <token>`. Default: a fresh random token. */
@@ -74,6 +75,12 @@ export interface EmulatorOptions {
    * the schema's default, and what Okta's spec example shows for API-created apps.
    */
   dpopByDefault?: boolean;
+  /**
+   * The org's signing key, or a promise of it (made with `createOrgKeys()`). Default: a new RS256 key made by
+   * `buildEmulator`. A caller that knows early that it will build an emulator starts the key first, so that its
+   * generation on libuv's thread pool overlaps the caller's other start-up work.
+   */
+  orgKeys?: OrgKeys | Promise<OrgKeys>;
   /**
    * Serve the SSF receiver (the Security Events Providers API and the SET push). Default true. `false` is an
    * org without Identity Threat Protection: its paths are unknown (404), as the Risk APIs' are on a current org.
@@ -142,7 +149,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     throw new TypeError(`orgUrl must be a scheme and host with no path or trailing slash, got ${options.orgUrl}`);
   }
   const apiToken = options.apiToken ?? '00' + randomBytes(30).toString('base64url');
-  const keys = await createOrgKeys();
+  const keys = await (options.orgKeys ?? createOrgKeys());
   const store = new OrgStore(clock);
   const rateLimits = new RateLimiter(clock);
   let orgUrl = options.orgUrl;

@@ -11,8 +11,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COLLECTION_FILE } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
-// The emulator's module is loaded only for a run against it (startableEmulator).
+// The emulator's module is loaded only for a run against it (startableEmulator); its key module needs only jose.
 import type { Emulator } from '../emulator/index.ts';
+import { createOrgKeys, type OrgKeys } from '../emulator/keys.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
@@ -111,12 +112,17 @@ export async function runFlow<K extends string, Id extends string, F extends str
     });
   try {
     flow.checkInput?.();
-    // Key generation runs on libuv's thread pool: make the provider's key and the emulator's org key at once.
-    // Newman's module loading runs on the main thread meanwhile.
+    // Key generation runs on libuv's thread pool: the provider's key and the embedded org's signing key start
+    // in the same tick, before Newman's synchronous module loading holds the main thread for ~600 ms. Started
+    // later (inside buildEmulator, once the emulator's modules load), the org key would still be generating
+    // after Newman had loaded, and the run would wait for it.
+    const orgKeys = settings.target.kind === 'emulator' ? createOrgKeys() : undefined;
+    // Settled by buildEmulator; a rejection before then (if another start-up part fails first) is not unhandled.
+    orgKeys?.catch(() => undefined);
     const [keys, collection, built] = await Promise.all([
       settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
       loadCollection(flow.collectionFile),
-      settings.target.kind === 'emulator' ? startableEmulator(settings) : undefined,
+      orgKeys ? startableEmulator(settings, orgKeys) : undefined,
       loadNewman(),
     ]);
     if (built) closers.push(() => built.close());
@@ -203,10 +209,13 @@ export async function openOrg(
   return { orgUrl, apiToken, org: new OrgClient({ orgUrl, apiToken, now: o.now, sleep: o.sleep, log: o.log }) };
 }
 
-/** The embedded emulator, built (not listening yet), its module loaded only for a run that uses it. */
-export async function startableEmulator(settings: VerifySettings): Promise<Emulator> {
+/**
+ * The embedded emulator, built (not listening yet), its module loaded only for a run that uses it. `orgKeys`:
+ * the org's signing key when the caller started it already (default: buildEmulator makes one).
+ */
+export async function startableEmulator(settings: VerifySettings, orgKeys?: OrgKeys | Promise<OrgKeys>): Promise<Emulator> {
   const { buildEmulator } = await import('../emulator/index.ts');
-  return buildEmulator({ eventsRateLimit: settings.eventsRateLimit });
+  return buildEmulator({ eventsRateLimit: settings.eventsRateLimit, ...(orgKeys && { orgKeys }) });
 }
 
 /** How many 429s the org gave `request` over the whole run. */

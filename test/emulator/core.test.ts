@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { buildEmulator, seededRandom } from '../../src/emulator/index.ts';
+import { buildEmulator, createOrgKeys, seededRandom, type EmulatorOptions } from '../../src/emulator/index.ts';
 import { MANAGEMENT_ERRORS, OAUTH_ERRORS } from '../../src/emulator/errors.ts';
 import { call, startOrg, type TestOrg } from '../helpers/emulator.ts';
 
@@ -131,6 +131,42 @@ describe('emulator options', () => {
     let error: unknown;
     await buildEmulator({ eventsRateLimit: 0 }).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.equal('eventsRateLimit must be a positive integer, got 0');
+  });
+});
+
+describe('the org signing key', () => {
+  const servedKids = async (options: EmulatorOptions = {}): Promise<string[]> => {
+    const org = await startOrg(options);
+    try {
+      return ((await call(org, 'GET', '/oauth2/v1/keys')).body as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    } finally {
+      await org.close();
+    }
+  };
+
+  it('is a new key for each emulator by default', async () => {
+    const [a, b] = [await servedKids(), await servedKids()];
+    expect(a).to.have.length(1);
+    expect(b).to.have.length(1);
+    expect(a[0]).to.not.equal(b[0]);
+  });
+
+  it('is the key given as orgKeys, served at /oauth2/v1/keys', async () => {
+    const keys = await createOrgKeys();
+    expect(await servedKids({ orgKeys: keys })).to.deep.equal([keys.publicJwk.kid]);
+  });
+
+  it('is awaited when orgKeys is a promise of the key', async () => {
+    const pending = createOrgKeys();
+    const kids = await servedKids({ orgKeys: pending });
+    expect(kids).to.deep.equal([(await pending).publicJwk.kid]);
+  });
+
+  it('fails the build with the error of an orgKeys promise that rejects', async () => {
+    const failure = new Error('no entropy');
+    let error: unknown;
+    await buildEmulator({ orgKeys: Promise.reject(failure) }).catch((e: unknown) => (error = e));
+    expect(error).to.equal(failure);
   });
 });
 
