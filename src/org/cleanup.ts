@@ -8,6 +8,7 @@ import { PROVIDERS_PATH } from '../okta/ssf.ts';
 import type { Journal } from '../state/journal.ts';
 import { undoneEntry, undoPlan, type UndoKind, type UndoStep } from '../state/undo-plan.ts';
 import type { OrgClient, OrgResponse } from './org-client.ts';
+import type { HeaderBag } from './http-request.ts';
 
 export type CleanupOutcome = 'done' | 'already gone' | 'left alone' | 'failed';
 
@@ -35,7 +36,7 @@ function isUnlinkedClient(clientId: string | null | undefined): boolean {
 }
 
 /** The path and query of a `Link: <…>; rel="next"` header, if there is one. */
-export function nextLink(headers: Headers): string | undefined {
+export function nextLink(headers: HeaderBag): string | undefined {
   const next = (headers.get('link') ?? '').split(/,\s*(?=<)/).find((l) => /rel="next"/.test(l));
   if (!next) return undefined;
   const url = new URL(next.slice(next.indexOf('<') + 1, next.indexOf('>')));

@@ -71,6 +71,8 @@ export function describeFetchFailure(error: unknown, url: string): string {
       return `the TLS certificate of ${host} has expired`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `the TLS certificate of ${host} is for another host name`;
+    case 'ERR_ANSWER_TOO_LARGE':
+      return `${host} sent more than the harness reads (${message}); an Okta org's API does not, so check the org URL`;
     default:
       if (/wrong version number/i.test(message)) return `TLS handshake failed: ${host} speaks plain http, not https (a local emulator's URL starts with http://)`;
       return code && !message.includes(code) ? `${message} (${code})` : message;

@@ -8,6 +8,7 @@ import { HarnessError } from '../errors.ts';
 import { causeOf, withRetries, type RetryCause } from '../run/retry.ts';
 import { waitVisibly } from '../run/wait.ts';
 import { describeFetchFailure } from './fetch-failure.ts';
+import { httpRequest, type HeaderBag, type HttpAnswer } from './http-request.ts';
 
 export interface OrgClientOptions {
   orgUrl: string;
@@ -25,7 +26,7 @@ export interface OrgClientOptions {
 
 export interface OrgResponse<T = unknown> {
   status: number;
-  headers: Headers;
+  headers: HeaderBag;
   body: T;
 }
 
@@ -45,7 +46,7 @@ export const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /** Milliseconds to wait before the next call, from Okta's rate-limit headers (0 when there is budget left). */
-export function rateLimitWait(headers: Headers, now: number): number {
+export function rateLimitWait(headers: HeaderBag, now: number): number {
   const remaining = headers.get('x-rate-limit-remaining');
   const reset = Number(headers.get('x-rate-limit-reset'));
   if (remaining === null || Number(remaining) > 0 || !Number.isFinite(reset)) return 0;
@@ -131,9 +132,9 @@ export class OrgClient {
         return 'go';
       },
       attempt: async () => {
-        let response: Response;
+        let response: HttpAnswer;
         try {
-          response = await fetch(this.orgUrl + path, {
+          response = await httpRequest(this.orgUrl + path, {
             method,
             headers: {
               accept: 'application/json',
@@ -141,12 +142,12 @@ export class OrgClient {
               ...(body === undefined ? {} : { 'content-type': 'application/json' }),
             },
             body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(this.#timeoutMs),
+            timeoutMs: this.#timeoutMs,
           });
         } catch (error) {
           return { result: { error, wait: 0 }, cause: { kind: 'no-answer', detail: describeFetchFailure(error, this.orgUrl + path) } };
         }
-        const text = await response.text();
+        const { text } = response;
         const wait = rateLimitWait(response.headers, this.#now());
         if (wait > 0) this.#blockedUntil.set(family, this.#now() + wait);
         const sent: Sent = { response: { status: response.status, headers: response.headers, body: (text ? safeJson(text) : undefined) as T }, wait };

@@ -9,6 +9,7 @@
  * summary instead, so a retried step is visible without reading as a failure.
  */
 import { FOLDER_REQUESTS, REQUESTS, SECRET_VARIABLES, type FolderName, type RequestName } from '../collection/collection.ts';
+import { headerBag } from '../org/http-request.ts';
 import { rateLimitWait } from '../org/org-client.ts';
 import { runPhase, type PhaseHooks, type PhaseResult, type RequestResult } from './newman-phase.ts';
 import type { PhaseRunner, PhaseStart } from './phases.ts';
@@ -257,7 +258,7 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
       },
       delayMs: (cause, made, last) =>
         cause.kind === 'rate-limited'
-          ? Math.max(rateLimitWait(new Headers(last?.headers ?? {}), this.#ctx.clock.now()), 1000)
+          ? Math.max(rateLimitWait(headerBag(last?.headers ?? {}), this.#ctx.clock.now()), 1000)
           : // A DPoP challenge is answered at once: the org did nothing, and a nonce is good for days.
             cause.kind === 'dpop-nonce' || cause.kind === 'dpop-required'
             ? 0
@@ -327,7 +328,7 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
         beforeItem: hooks?.beforeItem,
         beforeRequest: hooks?.beforeRequest,
         afterResponse: (r) => {
-          const wait = rateLimitWait(new Headers(r.headers), this.#ctx.clock.now());
+          const wait = rateLimitWait(headerBag(r.headers), this.#ctx.clock.now());
           if (wait > 0) this.#waitUntil.set(r.name as R, this.#ctx.clock.now() + wait);
           hooks?.afterResponse?.(r);
         },

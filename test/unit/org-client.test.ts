@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { HarnessError } from '../../src/errors.ts';
+import { headerBag } from '../../src/org/http-request.ts';
 import { OrgClient, rateLimitWait } from '../../src/org/org-client.ts';
 import { isUnlinked } from '../../src/run/provider-guard.ts';
 
@@ -9,15 +10,15 @@ describe("honouring Okta's rate-limit headers", () => {
   const now = Date.UTC(2026, 10, 28, 12, 0, 0);
 
   it('does not wait while calls remain', () => {
-    expect(rateLimitWait(new Headers({ 'x-rate-limit-remaining': '2', 'x-rate-limit-reset': String(now / 1000 + 30) }), now)).to.equal(0);
+    expect(rateLimitWait(headerBag({ 'x-rate-limit-remaining': '2', 'x-rate-limit-reset': String(now / 1000 + 30) }), now)).to.equal(0);
   });
 
   it('waits until just past the reset when none remain', () => {
-    expect(rateLimitWait(new Headers({ 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(now / 1000 + 30) }), now)).to.equal(30_050);
+    expect(rateLimitWait(headerBag({ 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(now / 1000 + 30) }), now)).to.equal(30_050);
   });
 
   it('does not wait without rate-limit headers', () => {
-    expect(rateLimitWait(new Headers(), now)).to.equal(0);
+    expect(rateLimitWait(headerBag({}), now)).to.equal(0);
   });
 });
 
@@ -79,6 +80,18 @@ describe("the org client's retries", () => {
     const org = client();
     expect((await org.request('GET', '/api/v1/logs')).status).to.equal(503);
     expect(seen).to.have.length(4);
+  });
+
+  it("answers without Node's fetch, so verify never loads undici", async () => {
+    script = [200];
+    const fetchBefore = globalThis.fetch;
+    globalThis.fetch = () => Promise.reject(new Error('fetch was called'));
+    try {
+      expect((await client().request('GET', '/api/v1/risk/providers')).status).to.equal(200);
+    } finally {
+      globalThis.fetch = fetchBefore;
+    }
+    expect(seen).to.deep.equal(['GET /api/v1/risk/providers']);
   });
 
   it('throws ERR_RUN_BROKEN when a POST gets no answer, without sending it again', async () => {
