@@ -189,7 +189,8 @@ export const appsRoutes: Route[] = [
     async handler(req, org) {
       const principal = await authenticate(req, org, 'okta.apps.manage');
       const app = findApp(org, req.params.appId!);
-      app.metadata = validateAppReplacement(jsonBody(req), app, clientSecret(app));
+      const full = org.store.replaceAppMetadata(app, validateAppReplacement(jsonBody(req), app, clientSecret(app)));
+      if (full !== undefined) throw validationFailed([{ field: 'application', message: full }]);
       app.lastUpdated = isoNow(org.clock);
       recordEvent(org, req, { eventType: 'application.lifecycle.update', legacyEventType: 'app.app_editor.app.update', displayMessage: 'Update application', target: [appTarget(app)] }, principal);
       return { status: 200, body: appBody(org, app) };

@@ -41,7 +41,7 @@ export function appTarget(app: AppRecord): LogTarget {
 
 /** Removes an app and every grant it holds (deleting an app takes its grants with it). */
 export function removeApp(org: Org, appId: string): void {
-  org.store.apps.delete(appId);
+  org.store.deleteApp(appId);
   org.store.tokenCutoffs.delete(appId);
   for (const [id, grant] of org.store.grants) {
     if (grant.appId === appId) org.store.grants.delete(id);
@@ -134,7 +134,8 @@ export const clientsRoutes: Route[] = [
       const now = isoNow(org.clock);
       const app: AppRecord = { id: oktaId('0oa'), status: 'ACTIVE', created: now, lastUpdated: now, issuedAt: epochSeconds(org.clock), metadata };
       if (SECRET_AUTH_METHODS.has(metadata.token_endpoint_auth_method)) secrets.set(app, newSecret());
-      org.store.apps.set(app.id, app);
+      const full = org.store.addApp(app);
+      if (full !== undefined) throw validationFailed([{ field: 'application', message: full }]);
       recordEvent(org, req, { eventType: 'application.lifecycle.create', legacyEventType: 'app.app_editor.app.create', displayMessage: 'Create application', target: [appTarget(app)] }, principal);
       return { status: 201, body: clientBody(app, true) };
     },
@@ -183,7 +184,8 @@ export const clientsRoutes: Route[] = [
       const secret = SECRET_AUTH_METHODS.has(metadata.token_endpoint_auth_method) ? (current ?? newSecret()) : undefined;
       // ... nor replaces them: a DCR replacement keeps the app's DPoP binding and consent method.
       const appOnly = Object.fromEntries(APP_ONLY_METADATA.filter((m) => m in app.metadata).map((m) => [m, app.metadata[m]]));
-      app.metadata = { ...metadata, ...appOnly };
+      const full = org.store.replaceAppMetadata(app, { ...metadata, ...appOnly });
+      if (full !== undefined) throw validationFailed([{ field: 'application', message: full }]);
       app.lastUpdated = isoNow(org.clock);
       if (secret === undefined) secrets.delete(app);
       else secrets.set(app, secret);

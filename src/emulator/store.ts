@@ -3,6 +3,8 @@
  * rejected request never changes anything here.
  */
 import {
+  APPS_MAX,
+  APPS_METADATA_BYTES_MAX,
   ASSERTION_JTIS_MAX,
   CONSUMED_SIGNALS_MAX,
   DPOP_JTIS_MAX,
@@ -120,6 +122,15 @@ export const ADMIN_USER = {
 
 const RETENTION_MS = SYSTEM_LOG_RETENTION_DAYS * 24 * 60 * 60 * 1000;
 
+/** The size an app's metadata counts against `APPS_METADATA_BYTES_MAX`: its bytes as JSON. */
+export function metadataBytes(metadata: ClientMetadata): number {
+  return Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+}
+
+function metadataFull(): string {
+  return `The org's apps would hold more than the emulator's maximum of ${APPS_METADATA_BYTES_MAX / 1024 / 1024} MiB of client metadata; delete an app or send less metadata.`;
+}
+
 /** Drops the oldest entries of `list` beyond `max`. */
 function keepNewest<T>(list: T[], max: number): void {
   if (list.length > max) list.splice(0, list.length - max);
@@ -131,7 +142,12 @@ function keepNewest<T>(list: T[], max: number): void {
  * what has expired and refuse newcomers when full (`ReplayMarkers`).
  */
 export class OrgStore {
-  readonly apps = new Map<string, AppRecord>();
+  readonly #apps = new Map<string, AppRecord>();
+  /** Each app's metadata, in bytes of JSON, and their sum: bounded by `APPS_METADATA_BYTES_MAX`. */
+  readonly #appBytes = new Map<string, number>();
+  #appBytesTotal = 0;
+  /** The org's apps by id. Written only through `addApp`, `replaceAppMetadata` and `deleteApp`, which keep them bounded. */
+  readonly apps: ReadonlyMap<string, AppRecord> = this.#apps;
   readonly grants = new Map<string, GrantRecord>();
   readonly providers = new Map<string, RiskProviderRecord>();
   readonly securityEventsProviders = new Map<string, SecurityEventsProviderRecord>();
@@ -160,7 +176,9 @@ export class OrgStore {
 
   /** Back to a fresh org: one default risk provider, nothing else. */
   reset(): void {
-    this.apps.clear();
+    this.#apps.clear();
+    this.#appBytes.clear();
+    this.#appBytesTotal = 0;
     this.grants.clear();
     this.providers.clear();
     this.securityEventsProviders.clear();
@@ -191,6 +209,43 @@ export class OrgStore {
     while (expired < this.logs.length && this.logs[expired]!.persistedAt < oldest) expired += 1;
     if (expired > 0) this.logs.splice(0, expired);
     keepNewest(this.logs, SYSTEM_LOG_EVENTS_MAX);
+  }
+
+  /**
+   * Stores a new app, or answers why the org cannot hold it (at `APPS_MAX` apps, or past
+   * `APPS_METADATA_BYTES_MAX` of metadata in all) and stores nothing.
+   */
+  addApp(app: AppRecord): string | undefined {
+    if (this.#apps.size >= APPS_MAX) return `The org has the emulator's maximum of ${APPS_MAX.toLocaleString('en-US')} apps; delete one first.`;
+    const bytes = metadataBytes(app.metadata);
+    if (this.#appBytesTotal + bytes > APPS_METADATA_BYTES_MAX) return metadataFull();
+    this.#apps.set(app.id, app);
+    this.#appBytes.set(app.id, bytes);
+    this.#appBytesTotal += bytes;
+    return undefined;
+  }
+
+  /** Gives a stored app new metadata, or answers why the org cannot hold it (as `addApp`) and changes nothing. */
+  replaceAppMetadata(app: AppRecord, metadata: ClientMetadata): string | undefined {
+    const bytes = metadataBytes(metadata);
+    const total = this.#appBytesTotal - (this.#appBytes.get(app.id) ?? 0) + bytes;
+    if (total > APPS_METADATA_BYTES_MAX) return metadataFull();
+    app.metadata = metadata;
+    this.#appBytes.set(app.id, bytes);
+    this.#appBytesTotal = total;
+    return undefined;
+  }
+
+  /** The apps' metadata in all, in bytes of JSON: what `APPS_METADATA_BYTES_MAX` bounds. */
+  get appMetadataBytes(): number {
+    return this.#appBytesTotal;
+  }
+
+  /** Forgets an app (its grants and token cutoffs are the caller's: `removeApp`). */
+  deleteApp(id: string): void {
+    if (!this.#apps.delete(id)) return;
+    this.#appBytesTotal -= this.#appBytes.get(id) ?? 0;
+    this.#appBytes.delete(id);
   }
 
   addSignals(signals: ConsumedSignal[]): void {

@@ -72,6 +72,16 @@ export const CLIENT_URI_MAX = 1024;
  */
 export const JWK_RSA_MAX_BITS = 8192;
 
+/**
+ * Apps an org holds at once, and the client metadata they hold in all, in bytes of JSON. Okta publishes neither
+ * (it limits app creation only by rate). The emulator's memory bound, as the 50 SSF providers are: 1,000 apps is
+ * far above what parallel runs keep at once (each holds one, about 1 KB of metadata), and 16 MiB keeps a hostile
+ * caller, whose every registration may be near the 1 MiB body limit, from filling memory with 1,000 of them.
+ * A create beyond either is refused (400 E0000001 on `application`) until an app is deleted.
+ */
+export const APPS_MAX = 1000;
+export const APPS_METADATA_BYTES_MAX = 16 * 1024 * 1024;
+
 /** A JWK `kid` in DCR metadata. Okta documents none; the emulator takes the URI limit, 1024. */
 export const JWK_KID_MAX = 1024;
 

@@ -10,7 +10,10 @@ import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { recordEvent } from '../../src/emulator/log-writer.ts';
 import type { EmulatorRequest } from '../../src/emulator/http.ts';
 import { ReplayMarkers } from '../../src/emulator/replay-markers.ts';
+import { metadataBytes } from '../../src/emulator/store.ts';
 import {
+  APPS_MAX,
+  APPS_METADATA_BYTES_MAX,
   ASSERTION_JTIS_MAX,
   CLIENT_NAME_MAX,
   CONSUMED_SIGNALS_MAX,
@@ -31,7 +34,7 @@ import {
 } from '../../src/okta/limits.ts';
 import { clientCredentialsForm, createServiceClient, grant, mintAssertion, requestToken } from '../helpers/assertion.ts';
 import { mintDpopProof } from '../helpers/dpop.ts';
-import { call, sharedOrg, START, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { call, putServiceApp, sharedOrg, START, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { mintSet, pushSet, registerProvider, startTransmitter, type Transmitter } from '../helpers/ssf.ts';
 
 const SCOPE = 'okta.riskEvents.manage';
@@ -605,5 +608,163 @@ describe('limits: the lists tests count keep their newest entries', () => {
     for (let i = 0; i < RECEIVED_SECURITY_EVENTS_MAX + 2; i++) org.emulator.store.addSecurityEvent(event(i));
     expect(org.emulator.store.securityEvents).to.have.length(RECEIVED_SECURITY_EVENTS_MAX);
     expect(org.emulator.store.securityEvents[0]).to.deep.equal(event(2));
+  });
+});
+
+describe('limits: the apps an org holds', () => {
+  const org = sharedOrg();
+  const MiB = 1024 * 1024;
+  const APPS_FULL = `The org has the emulator's maximum of 1,000 apps; delete one first.`;
+  const METADATA_FULL = "The org's apps would hold more than the emulator's maximum of 16 MiB of client metadata; delete an app or send less metadata.";
+  let rsa: JWK;
+
+  before(async () => {
+    rsa = await exportJWK((await generateKeyPair('RS256', { modulusLength: 2048 })).publicKey);
+  });
+
+  const store = () => org.emulator.store;
+  const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+    client_name: 'Risk Provider Example',
+    response_types: ['token'],
+    grant_types: ['client_credentials'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    application_type: 'service',
+    jwks: { keys: [{ ...rsa, kid: 'key1' }] },
+    ...overrides,
+  });
+  const register = (body: unknown = serviceClient()) => call(org, 'POST', '/oauth2/v1/clients', { body });
+  const creates = () => store().logs.filter((l) => l.event.eventType === 'application.lifecycle.create').length;
+
+  function expectApplicationRefused(res: CallResult, cause: string): void {
+    expect({ status: res.status, errorCode: res.body?.errorCode, errorSummary: res.body?.errorSummary, errorCauses: res.body?.errorCauses }).to.deep.equal({
+      status: 400,
+      errorCode: 'E0000001',
+      errorSummary: 'Api validation failed: application',
+      errorCauses: [{ errorSummary: `application: ${cause}` }],
+    });
+  }
+
+  /** `count` apps put straight into the store, as registration would have. */
+  function putApps(count: number): void {
+    for (let i = 0; i < count; i++) putServiceApp(org, `0oafill${i}`);
+  }
+
+  /** An app of exactly `bytes` of metadata, put straight into the store (padded through its client_name). */
+  function putFiller(id: string, bytes: number): void {
+    const base = metadataBytes(putServiceApp(org, id, { client_name: '' }).metadata);
+    store().deleteApp(id);
+    putServiceApp(org, id, { client_name: 'x'.repeat(bytes - base) });
+  }
+
+  /** Apps of about 1 MiB each until the org's apps hold exactly `total` bytes of metadata. */
+  function fillTo(total: number): void {
+    for (let i = 0; store().appMetadataBytes < total; i++) {
+      const remaining = total - store().appMetadataBytes;
+      putFiller(`0oabytes${i}`, remaining >= 2 * MiB ? MiB : remaining);
+    }
+    expect(store().appMetadataBytes).to.equal(total);
+  }
+
+  /** The bytes a registration of `body` stores, measured by registering and deleting it. */
+  async function bytesOf(body: unknown): Promise<number> {
+    const res = await register(body);
+    const bytes = metadataBytes(store().apps.get(res.body.client_id)!.metadata);
+    expect((await call(org, 'DELETE', `/oauth2/v1/clients/${res.body.client_id}`)).status).to.equal(204);
+    return bytes;
+  }
+
+  it(`registers the ${APPS_MAX}th app (201)`, async () => {
+    putApps(APPS_MAX - 1);
+    const res = await register();
+    expect(res.status).to.equal(201);
+    expect(store().apps.size).to.equal(APPS_MAX);
+  });
+
+  it(`refuses app ${APPS_MAX + 1} with 400 E0000001 on application, storing and logging nothing`, async () => {
+    putApps(APPS_MAX);
+    const res = await register();
+    expectApplicationRefused(res, APPS_FULL);
+    expect(store().apps.size).to.equal(APPS_MAX);
+    expect(creates()).to.equal(0);
+  });
+
+  it('registers again once an app is deleted', async () => {
+    putApps(APPS_MAX);
+    expect((await call(org, 'DELETE', '/oauth2/v1/clients/0oafill7')).status).to.equal(204);
+    expect((await register()).status).to.equal(201);
+  });
+
+  it(`registers an app whose metadata brings the org to exactly ${APPS_METADATA_BYTES_MAX / MiB} MiB (201)`, async () => {
+    fillTo(APPS_METADATA_BYTES_MAX - (await bytesOf(serviceClient())));
+    const res = await register();
+    expect(res.status).to.equal(201);
+    expect(store().appMetadataBytes).to.equal(APPS_METADATA_BYTES_MAX);
+  });
+
+  it('refuses an app whose metadata is one byte past the maximum, storing and logging nothing', async () => {
+    fillTo(APPS_METADATA_BYTES_MAX - (await bytesOf(serviceClient())) + 1);
+    const apps = store().apps.size;
+    const logged = creates();
+    const res = await register();
+    expectApplicationRefused(res, METADATA_FULL);
+    expect(store().apps.size).to.equal(apps);
+    expect(creates()).to.equal(logged);
+  });
+
+  it('counts metadata as UTF-8 bytes, not characters', async () => {
+    const ascii = await bytesOf(serviceClient({ client_name: 'aa' }));
+    expect(await bytesOf(serviceClient({ client_name: '😀' }))).to.equal(ascii + 2);
+  });
+
+  describe('on a full org', () => {
+    let id: string;
+
+    beforeEach(async () => {
+      id = (await register()).body.client_id;
+      // An Apps API replacement stores the app's consent method and DPoP binding, which registration leaves
+      // implicit: settle them first, so that the replacements below change only the name's length.
+      const app = (await call(org, 'GET', `/api/v1/apps/${id}`)).body;
+      expect((await call(org, 'PUT', `/api/v1/apps/${id}`, { body: app })).status).to.equal(200);
+      fillTo(APPS_METADATA_BYTES_MAX);
+    });
+
+    it('replaces a client through DCR with metadata of the same size (200)', async () => {
+      const res = await call(org, 'PUT', `/oauth2/v1/clients/${id}`, { body: serviceClient({ client_name: 'Risk Provider Elpmaxe' }) });
+      expect(res.status).to.equal(200);
+      expect(store().apps.get(id)!.metadata.client_name).to.equal('Risk Provider Elpmaxe');
+    });
+
+    it('refuses a DCR replacement that grows the metadata, leaving the app as it was', async () => {
+      const res = await call(org, 'PUT', `/oauth2/v1/clients/${id}`, { body: serviceClient({ client_name: 'Risk Provider Example 2' }) });
+      expectApplicationRefused(res, METADATA_FULL);
+      expect(store().apps.get(id)!.metadata.client_name).to.equal('Risk Provider Example');
+      expect(store().appMetadataBytes).to.equal(APPS_METADATA_BYTES_MAX);
+    });
+
+    it('replaces an app through the Apps API with a label of the same length (200)', async () => {
+      const app = (await call(org, 'GET', `/api/v1/apps/${id}`)).body;
+      app.label = 'Risk Provider Elpmaxe';
+      expect((await call(org, 'PUT', `/api/v1/apps/${id}`, { body: app })).status).to.equal(200);
+    });
+
+    it('refuses an Apps API replacement whose longer label grows the metadata, leaving the app as it was', async () => {
+      const app = (await call(org, 'GET', `/api/v1/apps/${id}`)).body;
+      app.label = 'Risk Provider Example 2';
+      const res = await call(org, 'PUT', `/api/v1/apps/${id}`, { body: app });
+      expectApplicationRefused(res, METADATA_FULL);
+      expect((await call(org, 'GET', `/api/v1/apps/${id}`)).body.label).to.equal('Risk Provider Example');
+    });
+
+    it('registers again once a deleted app has freed its bytes', async () => {
+      expect((await register()).status).to.equal(400);
+      expect((await call(org, 'DELETE', `/oauth2/v1/clients/${id}`)).status).to.equal(204);
+      expect((await register()).status).to.equal(201);
+    });
+  });
+
+  it('holds no apps and no metadata bytes after a reset', () => {
+    putApps(3);
+    store().reset();
+    expect({ apps: store().apps.size, bytes: store().appMetadataBytes }).to.deep.equal({ apps: 0, bytes: 0 });
   });
 });

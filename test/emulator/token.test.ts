@@ -606,7 +606,7 @@ describe('org authorization server token endpoint', () => {
 
     for (const [name, act] of [
       ['deactivated', (o: TestOrg, id: string) => void (o.emulator.store.apps.get(id)!.status = 'INACTIVE')],
-      ['deleted', (o: TestOrg, id: string) => void o.emulator.store.apps.delete(id)],
+      ['deleted', (o: TestOrg, id: string) => o.emulator.store.deleteApp(id)],
     ] as const) {
       it(`is refused with 401 E0000011 once its client is ${name}`, async () => {
         const token = await fetchAccessToken(org, client, SCOPE);

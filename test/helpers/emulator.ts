@@ -216,7 +216,8 @@ export function putServiceApp(org: TestOrg, id: string, metadata: Partial<Client
       ...metadata,
     },
   };
-  org.emulator.store.apps.set(id, app);
+  const full = org.emulator.store.addApp(app);
+  if (full !== undefined) throw new Error(full);
   return app;
 }
 

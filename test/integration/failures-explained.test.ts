@@ -143,7 +143,7 @@ describe('every failure explains itself', function () {
       // Every provider linked and a slot open, so the run creates one; another provider takes the name meanwhile.
       const [provider] = [...org.emulator.store.providers.values()];
       const other = '0oaOtherIntegration01';
-      org.emulator.store.apps.set(other, {
+      org.emulator.store.addApp({
         id: other,
         status: 'ACTIVE',
         created: new Date(org.clock.now()).toISOString(),

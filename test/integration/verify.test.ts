@@ -10,7 +10,7 @@ async function linkDefaultProviderToAnotherClient(org: TestOrg): Promise<{ provi
   const [provider] = [...org.emulator.store.providers.values()];
   const clientId = '0oaOtherIntegration01';
   const now = new Date(org.clock.now()).toISOString();
-  org.emulator.store.apps.set(clientId, {
+  org.emulator.store.addApp({
     id: clientId,
     status: 'ACTIVE',
     created: now,
@@ -137,7 +137,7 @@ describe('verify against the emulator', function () {
     await linkDefaultProviderToAnotherClient(org);
     for (const n of [2, 3]) {
       const id = `0oaOtherIntegration0${n}`;
-      org.emulator.store.apps.set(id, { ...structuredClone(org.emulator.store.apps.get('0oaOtherIntegration01')!), id });
+      org.emulator.store.addApp({ ...structuredClone(org.emulator.store.apps.get('0oaOtherIntegration01')!), id });
       const res = await call(org, 'POST', '/api/v1/risk/providers', { body: { name: `Other vendor ${n}`, clientId: id, action: 'log_only' } });
       expect(res.status).to.equal(201);
     }
