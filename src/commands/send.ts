@@ -23,6 +23,7 @@ export interface SendArgs {
   via?: string;
   issuer?: string;
   'subject-email'?: string;
+  dpop?: boolean;
 }
 
 export function toSendFlags(argv: SendArgs): SendFlags {
@@ -42,6 +43,7 @@ export function toSendFlags(argv: SendArgs): SendFlags {
     via: argv.via,
     issuer: argv.issuer,
     subjectEmail: argv['subject-email'],
+    dpop: argv.dpop,
   };
 }
 
@@ -58,6 +60,7 @@ export function makeSendCommand(ctx: CommandContext, run?: typeof sendSignals) {
         .option('key', { type: 'string', describe: "The service app's private key file (JWK, JWKS or PKCS#8 PEM); with --via ssf the RSA key the provider's JWKS publishes. With the emulator: default a fresh key." })
         .option('issuer', { type: 'string', describe: `--via ssf: the issuer the org's Security Events Provider is registered with, every SET's iss [env ${SSF_ISSUER_ENV}].` })
         .option('subject-email', { type: 'string', describe: `--via ssf: the sign-in email of the user every SET is about [env ${SSF_SUBJECT_EMAIL_ENV}]. With the emulator: default admin@example.com.` })
+        .option('dpop', { type: 'boolean', describe: 'The service app is DPoP-bound: send DPoP proofs from the first token request (with the emulator: register the run\'s app DPoP-bound). Without it a DPoP-bound app is found at its first token answer.' })
         .option('emulator', { type: 'boolean', describe: 'Send to the embedded emulator even when an org is configured.' })
         .option('input', { type: 'string', describe: 'The signals: a JSON array of risk events, NDJSON (one subject a line) or CSV with a header. [default: stdin]' })
         .option('format', { type: 'string', choices: [...INPUT_FORMATS], describe: 'The input format. [default: from the first character]' })
@@ -69,6 +72,7 @@ export function makeSendCommand(ctx: CommandContext, run?: typeof sendSignals) {
         .option('events-rate-limit', { type: 'number', describe: `The embedded emulator's events calls per minute (--via ssf: SET pushes per minute, default ${EMULATOR_SET_RATE_LIMIT}). [default: ${DEFAULTS.eventsRateLimit}]` })
         .example('$0 send --input signals.ndjson', 'Send to the embedded emulator (provisioned for the run)')
         .example('$0 send --org-url https://dev-123456.okta.com --client-id 0oa… --key private.jwk.json --input signals.csv', 'Send to your org with the service app\'s key only')
+        .example('$0 send --org-url https://dev-123456.okta.com --client-id 0oa… --key private.jwk.json --dpop --input signals.csv', 'Send as a DPoP-bound service app')
         .example('feed-export | $0 send --format ndjson --skip-invalid', 'Send from stdin, skipping and reporting invalid lines')
         .example('$0 send --via ssf --org-url https://dev-123456.okta.com --issuer https://transmitter.example.com --key transmitter.jwk.json --subject-email jane.doe@example.com --input signals.ndjson', 'Send one SET per signal to the org\'s SSF receiver')
         .example('$0 send --input events.json --dry-run', 'Print the planned calls ("N calls") and send nothing')

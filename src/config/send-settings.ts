@@ -44,6 +44,7 @@ export interface SendFlags {
   via?: string;
   issuer?: string;
   subjectEmail?: string;
+  dpop?: boolean;
 }
 
 export type SendTarget = { kind: 'emulator'; keyFile?: string } | { kind: 'org'; orgUrl: string; clientId?: string; keyFile?: string };
@@ -66,6 +67,11 @@ export interface SendSettings {
   via: SendVia;
   /** Present exactly when `via` is `ssf`. */
   ssf?: SsfSendSettings;
+  /**
+   * `--dpop`: DPoP proofs from the first token request (the app is DPoP-bound); with the embedded emulator
+   * the run's app is registered DPoP-bound. Without it a DPoP-bound app is still found, at its first answer.
+   */
+  dpop: boolean;
 }
 
 export interface SsfSendSettings {
@@ -149,6 +155,7 @@ export function resolveSendSettings({ flags, env, cwd }: { flags: SendFlags; env
     ...(flags.postmanData !== undefined && { postmanData: resolve(cwd, flags.postmanData) }),
     via,
     ...(via === 'ssf' && { ssf: resolveSsfSendSettings(flags, target, { env, file, envFileName, dryRun }) }),
+    dpop: flags.dpop ?? false,
   };
 }
 
@@ -158,6 +165,12 @@ function refuseRiskOnlyFlags(flags: SendFlags): void {
     throw new HarnessError('ERR_SETTING_INVALID', '--client-id applies to --via risk: a Security Event Token carries no access token, so --via ssf uses no service app.', {
       setting: '--client-id',
       fix: 'leave --client-id out with --via ssf (the SETs are signed with --key and named by --issuer), or drop --via ssf.',
+    });
+  }
+  if (flags.dpop) {
+    throw new HarnessError('ERR_SETTING_INVALID', '--dpop applies to --via risk: a Security Event Token carries no access token, so there is nothing to bind to a DPoP key.', {
+      setting: '--dpop',
+      fix: 'leave --dpop out with --via ssf, or send through the Risk Events API with --via risk.',
     });
   }
   if (flags.postmanData !== undefined) {

@@ -1,6 +1,7 @@
 /**
  * The Risk Events API transport: one planned call is one `POST /api/v1/risk/events/ip` with the provider's
- * access token (Bearer), the call's events as the body. 202 is acceptance; the rest is classified for the
+ * access token (Bearer, or DPoP with a fresh proof per attempt for a DPoP-bound token), the call's events as
+ * the body. 202 is acceptance; the rest is classified for the
  * delivery loop (see `transport.ts`).
  */
 import type { AccessTokens } from './access-token.ts';
@@ -30,13 +31,14 @@ export class EventsApiTransport implements SignalTransport {
   }
 
   async deliver(call: PlannedCall): Promise<DeliveryAttempt> {
-    const token = await this.#o.tokens.get();
+    const url = this.#o.orgUrl + EVENTS_PATH;
+    const authorization = await this.#o.tokens.authorize('POST', url);
     let response: Response;
     let text: string;
     try {
-      response = await fetch(this.#o.orgUrl + EVENTS_PATH, {
+      response = await fetch(url, {
         method: 'POST',
-        headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { accept: 'application/json', 'content-type': 'application/json', ...authorization },
         body: JSON.stringify(call.events),
         signal: AbortSignal.timeout(this.#o.timeoutMs ?? 60_000),
       });

@@ -37,7 +37,7 @@ export function formatSendSummary(result: SendResult): string {
     if (input.issueCount > input.issues.length) lines.push(`  … and ${input.issueCount - input.issues.length} more`);
   }
   if (plan && delivery) {
-    lines.push(`Sent to ${result.orgUrl} (${result.target === 'emulator' ? 'the embedded emulator' : 'your org'}) with ${result.transport}:`);
+    lines.push(`Sent to ${result.orgUrl} (${result.target === 'emulator' ? 'the embedded emulator' : 'your org'}) with ${result.transport}${result.dpop ? ' (DPoP-bound token)' : ''}:`);
     for (const level of RISK_LEVELS) lines.push(`  ${level.padEnd(6)} ${String(delivery.accepted[level]).padStart(8)} of ${plan.levels[level]} accepted`);
     lines.push(`  ${unit}: ${delivery.acceptedCalls} of ${plan.calls} accepted, ${delivery.requests} requests in all`);
     lines.push(`  Rate limit: ${delivery.rateLimited} answered 429; waited ${(delivery.waitedMs / 1000).toFixed(1)} s for the window`);

@@ -74,6 +74,8 @@ export interface SendResult {
   error?: HarnessError;
   /** Tokens minted during the run. */
   tokensMinted?: number;
+  /** The org bound the run's tokens to its DPoP key (`token_type: DPoP`). */
+  dpop?: boolean;
   dryRun: boolean;
   elapsedMs: number;
 }
@@ -165,7 +167,7 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
     let clientId: string;
     let confirm: AcceptanceCheck | undefined;
     if (target.kind === 'emulator') {
-      const riskOrg = await provisionEmulator({ keys, clock, emulator: { eventsRateLimit: settings.eventsRateLimit, ...options.emulator } });
+      const riskOrg = await provisionEmulator({ keys, clock, emulator: { eventsRateLimit: settings.eventsRateLimit, ...(settings.dpop && { dpopByDefault: true }), ...options.emulator } });
       provisioned = riskOrg;
       options.onEmulator?.(riskOrg.emulator);
       ({ orgUrl, clientId, confirm } = riskOrg);
@@ -174,9 +176,10 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
       clientId = target.clientId!;
     }
     result.orgUrl = orgUrl;
-    const tokens = new AccessTokens({ orgUrl, clientId, keys, clock });
+    const tokens = new AccessTokens({ orgUrl, clientId, keys, clock, dpop: settings.dpop, log: (line) => void streams.err.write(line) });
     // Bad credentials are found before the first call.
     await tokens.get();
+    result.dpop = tokens.dpopBound;
     const transport = options.transport?.({ orgUrl, tokens }) ?? new EventsApiTransport({ orgUrl, tokens });
     await deliver(transport, confirm, limits);
     result.tokensMinted = tokens.minted;

@@ -63,6 +63,19 @@ describe('send --via ssf settings', () => {
     expect(error.message).to.equal('--postman-data applies to --via risk: the Postman app cannot sign Security Event Tokens.');
   });
 
+  it('refuses --dpop with --via ssf: a SET carries no access token to bind', () => {
+    const error = refusal({ ...toOrg, dpop: true });
+    expect(error.code).to.equal('ERR_SETTING_INVALID');
+    expect(error.setting).to.equal('--dpop');
+    expect(error.message).to.equal('--dpop applies to --via risk: a Security Event Token carries no access token, so there is nothing to bind to a DPoP key.');
+    expect(error.exitCode).to.equal(2);
+  });
+
+  it('takes --dpop with the Risk Events API', () => {
+    expect(settings({ dpop: true }).dpop).to.equal(true);
+    expect(settings({}).dpop).to.equal(false);
+  });
+
   it('needs --issuer to send to an org', () => {
     const error = refusal({ ...toOrg, issuer: undefined });
     expect(error.code).to.equal('ERR_SETTING_MISSING');

@@ -6,12 +6,12 @@ import { EventsApiTransport } from '../../src/send/events-api-transport.ts';
 import type { PlannedCall } from '../../src/send/signal.ts';
 
 const CALL: PlannedCall = { index: 1, events: [{ subjects: [{ ip: '1.1.1.1', riskLevel: 'HIGH' }] }], signals: 1, levels: { HIGH: 1, MEDIUM: 0, LOW: 0 } };
-const tokens = { get: async () => 'token-value', renew: async () => 'token-value' } as unknown as AccessTokens;
+const tokens = { get: async () => 'token-value', renew: async () => 'token-value', authorize: async () => ({ authorization: 'Bearer token-value' }) } as unknown as AccessTokens;
 
 describe('send events API transport', () => {
   let server: Server;
   let answer: (res: import('node:http').ServerResponse) => void;
-  let seen: { authorization?: string; body: string } | undefined;
+  let seen: { authorization?: string; dpop?: string; body: string } | undefined;
   let orgUrl: string;
 
   before(async () => {
@@ -19,7 +19,7 @@ describe('send events API transport', () => {
       let body = '';
       req.on('data', (c: Buffer) => void (body += c.toString('utf8')));
       req.on('end', () => {
-        seen = { authorization: req.headers.authorization, body };
+        seen = { authorization: req.headers.authorization, body, ...(req.headers.dpop !== undefined && { dpop: String(req.headers.dpop) }) };
         answer(res);
       });
     });
@@ -33,6 +33,16 @@ describe('send events API transport', () => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+
+  it('sends the DPoP scheme and a proof for the events URL when the token is DPoP-bound', async () => {
+    const asked: string[] = [];
+    const bound = { authorize: async (method: string, url: string) => (asked.push(`${method} ${url}`), { authorization: 'DPoP token-value', dpop: 'proof-value' }) } as unknown as AccessTokens;
+    answer = (res) => void res.writeHead(202).end();
+    const { outcome } = await new EventsApiTransport({ orgUrl, tokens: bound }).deliver(CALL);
+    expect(outcome).to.deep.equal({ kind: 'accepted' });
+    expect(asked).to.deep.equal([`POST ${orgUrl}/api/v1/risk/events/ip`]);
+    expect({ authorization: seen?.authorization, dpop: seen?.dpop }).to.deep.equal({ authorization: 'DPoP token-value', dpop: 'proof-value' });
+  });
 
   it('posts the call\'s events as the body with the Bearer token; 202 is accepted', async () => {
     answer = (res) => void res.writeHead(202).end();
