@@ -74,7 +74,7 @@ export async function measureSend(options: SendBenchOptions): Promise<{ figures:
   const { privateJwkFile } = await writeKeyPair(join(dir, 'send-key'), keys);
   const realClock = { now: Date.now, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
   const org = await provisionEmulator({ keys, clock: realClock, emulator: { eventsRateLimit: 1_000_000 } });
-  const ssfOrg = await provisionSsfEmulator({ keys, clock: realClock, subjectEmail: 'admin@example.com', setRateLimit: 1_000_000 });
+  const ssfOrg = await provisionSsfEmulator({ keys, clock: realClock, subjectEmails: ['admin@example.com'], setRateLimit: 1_000_000 });
   const runs: Record<'5k' | '50k' | 'speed' | 'ssf', ChildResult[]> = { '5k': [], '50k': [], speed: [], ssf: [] };
   try {
     for (let round = 0; round <= options.rounds; round++) {

@@ -80,8 +80,11 @@ export interface SsfSendSettings {
    * embedded emulator (the run registers its own) and with a dry run.
    */
   issuer?: string;
-  /** The sign-in email of the user every SET names as its subject. */
-  subjectEmail: string;
+  /**
+   * The sign-in email of the user a SET names when its signal names none (`email` in NDJSON or CSV). Absent
+   * for an org with no `--subject-email`: then every signal must name its user.
+   */
+  subjectEmail?: string;
 }
 
 export function resolveSendSettings({ flags, env, cwd }: { flags: SendFlags; env: Record<string, string | undefined>; cwd: string }): SendSettings {
@@ -159,6 +162,14 @@ export function resolveSendSettings({ flags, env, cwd }: { flags: SendFlags; env
   };
 }
 
+/**
+ * A sign-in email as `send --via ssf` takes one (`--subject-email`, a record's `email`): a local part of at
+ * most 64 and a domain of at most 255 characters (RFC 5321), no white space, quote or backslash. Okta matches
+ * it against its users' logins; an email that is no user's is dropped by the org without a trace.
+ */
+export const SIGN_IN_EMAIL = /^[^\s@"\\]{1,64}@[^\s@"\\]{1,255}$/;
+// Here, not in src/send/: the CLI loads the settings for every command, the send pipeline only to send.
+
 /** The flags of the Risk Events API path, refused with --via ssf rather than silently ignored. */
 function refuseRiskOnlyFlags(flags: SendFlags): void {
   if (flags.clientId !== undefined) {
@@ -180,8 +191,6 @@ function refuseRiskOnlyFlags(flags: SendFlags): void {
     });
   }
 }
-
-const EMAIL = /^[^\s@"\\]{1,64}@[^\s@"\\]{1,255}$/;
 
 /**
  * `--via ssf`: SETs carry no access token, so the client id means nothing; they are signed with `--key` (RS256,
@@ -215,12 +224,6 @@ function resolveSsfSendSettings(
         fix: "pass --key with the RSA private key whose public JWK the provider's JWKS URL serves (a private JWK, a JWKS with one private key, or a PKCS#8 PEM).",
       });
     }
-    if (!email) {
-      throw new HarnessError('ERR_SETTING_MISSING', `No user for --via ssf to ${target.orgUrl}: every SET must name a user of the org by sign-in email, or Okta drops it without a trace.`, {
-        setting: '--subject-email',
-        fix: `set --subject-email or ${SSF_SUBJECT_EMAIL_ENV} to the sign-in email of the user the signals are about.`,
-      });
-    }
   }
   if (issuer) {
     assertNoStrayCharacters(issuer.value, issuer.from);
@@ -231,10 +234,12 @@ function resolveSsfSendSettings(
       });
     }
   }
-  const subjectEmail = email?.value ?? EMULATOR_SUBJECT_EMAIL;
+  // An org's users are its own: with no --subject-email every signal must name its user (`email`).
+  const subjectEmail = email?.value ?? (target.kind === 'emulator' ? EMULATOR_SUBJECT_EMAIL : undefined);
+  if (subjectEmail === undefined) return { ...(issuer && { issuer: issuer.value }) };
   const emailFrom = email?.from ?? '--subject-email';
   assertNoStrayCharacters(subjectEmail, emailFrom);
-  if (!EMAIL.test(subjectEmail)) {
+  if (!SIGN_IN_EMAIL.test(subjectEmail)) {
     throw new HarnessError('ERR_SETTING_INVALID', `${emailFrom} must be a sign-in email such as jane.doe@example.com; got "${subjectEmail}".`, {
       setting: emailFrom,
       fix: 'pass the sign-in email (login) of a user of the org.',

@@ -131,6 +131,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 
 export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const clock = options.clock ?? systemClock;
+  const users = [{ id: ADMIN_USER.id, login: ADMIN_USER.alternateId }, ...(options.users ?? []).map((login) => ({ id: oktaId('00u'), login }))];
   const settings: OrgSettings = {
     eventsRateLimit: positiveInteger('eventsRateLimit', options.eventsRateLimit, DEFAULT_EVENTS_RATE_LIMIT),
     managementRateLimit: positiveInteger('managementRateLimit', options.managementRateLimit, DEFAULT_MANAGEMENT_RATE_LIMIT),
@@ -139,10 +140,9 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
       maxBytes: positiveInteger('ssfFetch.maxBytes', options.ssfFetch?.maxBytes, DEFAULT_FETCH_LIMITS.maxBytes),
       allowRemote: options.ssfFetch?.allowRemote ?? DEFAULT_FETCH_LIMITS.allowRemote,
     },
-    users: [
-      { id: ADMIN_USER.id, login: ADMIN_USER.alternateId },
-      ...(options.users ?? []).map((login) => ({ id: oktaId('00u'), login })),
-    ],
+    users,
+    // The first of two logins that differ only in case wins, as one sign-in would.
+    usersByLogin: new Map(users.toReversed().map((u) => [u.login.toLowerCase(), u])),
     dpopByDefault: options.dpopByDefault ?? false,
   };
   if (options.orgUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.orgUrl)) {

@@ -14,6 +14,8 @@ export interface OrgSettings {
   ssfFetch: FetchLimits;
   /** The org's users a SET may name by sign-in email (the super admin and any `users` option). */
   users: ReadonlyArray<{ id: string; login: string }>;
+  /** The same users by lowercased login, for the SET receiver's lookups (a feed may name thousands). */
+  usersByLogin: ReadonlyMap<string, { id: string; login: string }>;
   /** New service clients come DPoP-bound (`dpopByDefault`). */
   dpopByDefault: boolean;
 }

@@ -245,7 +245,7 @@ function checkClaims(org: Org, payload: Record<string, unknown>): AcceptedSet {
 function consume(req: EmulatorRequest, org: Org, provider: SecurityEventsProviderRecord, set: AcceptedSet): void {
   for (const { uri, event } of set.events) {
     const email = subjectEmail(event)?.toLowerCase();
-    const user = email === undefined ? undefined : org.settings.users.find((u) => u.login.toLowerCase() === email);
+    const user = email === undefined ? undefined : org.settings.usersByLogin.get(email);
     // Okta: an event for an email that is no user's sign-in is accepted and silently ignored.
     if (!user) continue;
     org.store.addSecurityEvent({ providerId: provider.id, jti: set.jti, eventType: uri, userId: user.id });

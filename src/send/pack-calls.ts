@@ -68,7 +68,12 @@ export async function* packCalls(source: LevelSource, limits: PackLimits = {}): 
         queue.push(event);
         open.set(key, event);
       }
-      event.body.subjects.push({ ip: signal.ip, riskLevel: signal.riskLevel, ...(signal.message !== undefined && { message: signal.message }) });
+      event.body.subjects.push({
+        ip: signal.ip,
+        riskLevel: signal.riskLevel,
+        ...(signal.message !== undefined && { message: signal.message }),
+        ...(signal.email !== undefined && { email: signal.email }),
+      });
       event.levels[level]++;
       if (event.body.subjects.length === perEvent) open.delete(key);
       while (frontIsFull() || queue.length > MAX_QUEUED_EVENTS) yield cut();

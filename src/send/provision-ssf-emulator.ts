@@ -36,15 +36,15 @@ export interface ProvisionedSsfEmulator {
 export interface ProvisionSsfEmulatorOptions {
   keys: ProviderKeyPair;
   clock: SendClock;
-  /** The user the SETs name; made a user of the org unless it is the super admin. */
-  subjectEmail: string;
+  /** The users the SETs name (`--subject-email`, the signals' emails); each made a user of the org unless it is the super admin. */
+  subjectEmails: readonly string[];
   /** SET pushes a minute (the emulator's management limit). */
   setRateLimit: number;
   emulator?: EmulatorOptions;
 }
 
 export async function provisionSsfEmulator(options: ProvisionSsfEmulatorOptions): Promise<ProvisionedSsfEmulator> {
-  const users = options.subjectEmail.toLowerCase() === EMULATOR_SUBJECT_EMAIL ? [] : [options.subjectEmail];
+  const users = [...new Set(options.subjectEmails.map((e) => e.toLowerCase()))].filter((e) => e !== EMULATOR_SUBJECT_EMAIL);
   const emulator = await buildEmulator({ managementRateLimit: options.setRateLimit, users, ...options.emulator });
   let jwks: JwksServer | undefined;
   try {

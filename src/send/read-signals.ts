@@ -30,6 +30,8 @@ export type InputRecord =
 export interface ReadSignalsOptions {
   /** Default: from the first character (`[` JSON, `{` NDJSON, anything else CSV). */
   format?: InputFormat;
+  /** `--via ssf`: a CSV may have an `email` column (each row's user). Unset: such a header is refused. */
+  emailColumn?: boolean;
 }
 
 /** Reads `input` as text and yields its records in order. */
@@ -49,7 +51,7 @@ export async function* readSignals(input: Readable, options: ReadSignalsOptions 
   const text = prepend(first, chunks);
   if (format === 'json') yield* readJsonArray(text);
   else if (format === 'ndjson') yield* readNdjson(text);
-  else yield* readCsv(text);
+  else yield* readCsv(text, options.emailColumn ?? false);
 }
 
 function detectFormat(start: string): InputFormat {
@@ -130,7 +132,7 @@ export function splitCsvLine(line: string): string[] | undefined {
   return cells;
 }
 
-async function* readCsv(text: AsyncIterable<string>): AsyncGenerator<InputRecord> {
+async function* readCsv(text: AsyncIterable<string>, emailColumn: boolean): AsyncGenerator<InputRecord> {
   let header: string[] | undefined;
   for await (const { line, text: content } of lines(text)) {
     if (content === null) {
@@ -147,7 +149,7 @@ async function* readCsv(text: AsyncIterable<string>): AsyncGenerator<InputRecord
     }
     if (header === undefined) {
       header = cells.map((c) => c.trim());
-      const problems = csvHeaderIssues(header, line);
+      const problems = csvHeaderIssues(header, line, emailColumn);
       if (problems.length > 0) {
         for (const issue of problems) yield { kind: 'issue', issue, fatal: true };
         return;
@@ -167,12 +169,15 @@ async function* readCsv(text: AsyncIterable<string>): AsyncGenerator<InputRecord
   }
 }
 
-function csvHeaderIssues(header: string[], line: number): InputIssue[] {
+function csvHeaderIssues(header: string[], line: number, emailColumn: boolean): InputIssue[] {
   const issues: InputIssue[] = [];
   const seen = new Set<string>();
+  const columns: readonly string[] = emailColumn ? [...SIGNAL_FIELDS, 'email'] : SIGNAL_FIELDS;
   for (const name of header) {
-    if (!(SIGNAL_FIELDS as readonly string[]).includes(name)) {
-      issues.push({ line, field: `header ${JSON.stringify(name)}`, message: `is not a signal field; the columns are ${SIGNAL_FIELDS.join(', ')}` });
+    if (name === 'email' && !emailColumn) {
+      issues.push({ line, field: 'header "email"', message: 'applies to --via ssf only (a Security Event Token is about a user; the Risk Events API reports IPs); drop the column, or send with --via ssf' });
+    } else if (!columns.includes(name)) {
+      issues.push({ line, field: `header ${JSON.stringify(name)}`, message: `is not a signal field; the columns are ${columns.join(', ')}` });
     } else if (seen.has(name)) {
       issues.push({ line, field: `header ${JSON.stringify(name)}`, message: 'appears twice' });
     }

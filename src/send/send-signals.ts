@@ -80,6 +80,9 @@ export interface SendResult {
   elapsedMs: number;
 }
 
+/** The most users the embedded emulator makes from a `--via ssf` input's emails (its memory bound). */
+export const EMULATOR_SSF_USERS_MAX = 10_000;
+
 /** One signal a SET: the shape of one `--via ssf` call. */
 const SSF_LIMITS: PackLimits = { eventsPerCall: 1, subjectsPerEvent: 1 };
 
@@ -123,14 +126,26 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
   const source = (level: RiskLevel): AsyncIterable<Signal> => readSpool(files![level]);
   try {
     const input = await openInput(settings.inputFile, options.stdin ?? process.stdin);
-    const spool = await spoolSignals(readSignals(input, { ...(settings.format && { format: settings.format }) }), {
+    const ssfSettings = settings.ssf;
+    const spool = await spoolSignals(readSignals(input, { ...(settings.format && { format: settings.format }), emailColumn: ssfSettings !== undefined }), {
       dir: spoolDir,
-      ...(settings.via === 'ssf' && { check: ssfSignalProblem }),
+      ...(ssfSettings && {
+        check: ssfSignalProblem,
+        email: ssfSettings.subjectEmail === undefined ? ('required' as const) : ('optional' as const),
+        // The embedded org must know every user a SET names, or it drops the SET as Okta would.
+        ...(settings.target.kind === 'emulator' && !settings.dryRun && { collectEmails: EMULATOR_SSF_USERS_MAX }),
+      }),
     });
     const { files: spooled, ...summary } = spool;
     files = spooled;
     result.input = summary;
     checkInput(spool, settings);
+    if (spool.emailsOverflow) {
+      throw new HarnessError('ERR_EVENTS_INVALID', `The signals name more than ${EMULATOR_SSF_USERS_MAX.toLocaleString('en-US')} users; the embedded emulator makes at most that many users for a run, so nothing was sent.`, {
+        setting: '--input',
+        fix: 'send to your org (--org-url), or split the input into parts of fewer users.',
+      });
+    }
 
     const limits = options.limits ?? (settings.via === 'ssf' ? SSF_LIMITS : undefined);
     const plan = await planCalls(packCalls(source, limits), settings, streams.out);
@@ -150,7 +165,13 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
       let issuer: string;
       let confirm: AcceptanceCheck | undefined;
       if (target.kind === 'emulator') {
-        const ssfOrg = await provisionSsfEmulator({ keys, clock, subjectEmail: ssf.subjectEmail, setRateLimit: settings.eventsRateLimit, ...(options.emulator && { emulator: options.emulator }) });
+        const ssfOrg = await provisionSsfEmulator({
+          keys,
+          clock,
+          subjectEmails: [...(ssf.subjectEmail === undefined ? [] : [ssf.subjectEmail]), ...(spool.emails ?? [])],
+          setRateLimit: settings.eventsRateLimit,
+          ...(options.emulator && { emulator: options.emulator }),
+        });
         provisioned = ssfOrg;
         options.onEmulator?.(ssfOrg.emulator);
         ({ orgUrl, issuer, confirm } = ssfOrg);
@@ -159,7 +180,7 @@ export async function sendSignals(options: SendOptions): Promise<SendResult> {
         issuer = ssf.issuer!;
       }
       result.orgUrl = orgUrl;
-      const transport = new SsfTransport({ orgUrl, issuer, keys, subjectEmail: ssf.subjectEmail, clock });
+      const transport = new SsfTransport({ orgUrl, issuer, keys, ...(ssf.subjectEmail !== undefined && { subjectEmail: ssf.subjectEmail }), clock });
       await deliver(transport, confirm, SSF_LIMITS);
       return result;
     }
@@ -244,8 +265,8 @@ async function planCalls(calls: AsyncIterable<PlannedCall>, settings: SendSettin
       if (call.signals === MAX_SIGNALS_PER_CALL) plan.fullCalls++;
       for (const level of RISK_LEVELS) plan.levels[level] += call.levels[level];
       if (settings.dryRun && settings.ssf) {
-        const { ip, riskLevel } = call.events[0]!.subjects[0]!;
-        out.write(`SET ${call.index}: user-risk-change ${riskLevel.toLowerCase()} for ${settings.ssf.subjectEmail} (IP ${ip})\n`);
+        const { ip, riskLevel, email } = call.events[0]!.subjects[0]!;
+        out.write(`SET ${call.index}: user-risk-change ${riskLevel.toLowerCase()} for ${email ?? settings.ssf.subjectEmail} (IP ${ip})\n`);
       } else if (settings.dryRun) {
         const levels = RISK_LEVELS.filter((l) => call.levels[l] > 0).map((l) => `${l} ${call.levels[l]}`).join(', ');
         out.write(`call ${call.index}: ${call.events.length} events, ${call.signals} signals (${levels})\n`);

@@ -17,7 +17,10 @@ export interface Signal {
   message?: string;
   timestamp?: string;
   expiresAt?: string;
+  /** `--via ssf` only: the sign-in email of the user the signal is about (default `--subject-email`). */
+  email?: string;
 }
+
 
 /** One problem of the input: the line it starts on, the field at fault (a path), and what is wrong. */
 export interface InputIssue {
@@ -26,11 +29,14 @@ export interface InputIssue {
   message: string;
 }
 
-/** A subject of an event in the Risk Events API's body. */
-export type EventSubject = RiskEventSubject;
+/**
+ * A subject of an event in the Risk Events API's body; with `--via ssf` (one subject a call) also the
+ * signal's user. `email` never reaches the Risk Events API: its records are refused with one.
+ */
+export type EventSubject = RiskEventSubject & { email?: string };
 
 /** One event of the Risk Events API's body. */
-export type RiskEventBody = RiskEvent;
+export type RiskEventBody = Omit<RiskEvent, 'subjects'> & { subjects: EventSubject[] };
 
 /** One planned call: its body, and how many signals of each level it carries. */
 export interface PlannedCall {

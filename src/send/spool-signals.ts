@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { InputRecord } from './read-signals.ts';
 import { RISK_LEVELS, type InputIssue, type RiskLevel, type Signal } from './signal.ts';
-import { validateRecord } from './validate-signal.ts';
+import { validateRecord, type ValidateOptions } from './validate-signal.ts';
 
 /** Issues kept for the report; the rest are only counted. */
 export const MAX_LISTED_ISSUES = 100;
@@ -32,6 +32,10 @@ export interface SpoolResult {
   /** True when the input could not be read to its end (a broken array or CSV header). */
   truncated: boolean;
   files: Record<RiskLevel, string>;
+  /** With `collectEmails`: the distinct emails of the valid signals, lowercased, in first-seen order. */
+  emails?: string[];
+  /** With `collectEmails`: the signals named more distinct emails than it keeps. */
+  emailsOverflow?: boolean;
 }
 
 export interface SpoolOptions {
@@ -42,6 +46,13 @@ export interface SpoolOptions {
    * signal's field, or undefined. A record with one is invalid as a whole, as with Okta's rules.
    */
   check?: (signal: Signal) => { field: 'timestamp' | 'expiresAt'; message: string } | undefined;
+  /** `--via ssf`: whether a line may, or must, name its user (`email`). */
+  email?: ValidateOptions['email'];
+  /**
+   * Collects the distinct emails the valid signals name, up to this many (the embedded emulator makes them
+   * users of its org); `SpoolResult.emails` holds them, `emailsOverflow` says there were more.
+   */
+  collectEmails?: number;
 }
 
 /** Validates and spools `records`; the spool holds only valid signals. */
@@ -56,6 +67,7 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
     buffers[level] = '';
     if (text && !streams[level].write(text)) await once(streams[level], 'drain');
   };
+  const emails = options.collectEmails === undefined ? undefined : new Set<string>();
   const note = (issue: InputIssue): void => {
     result.issueCount++;
     if (result.issues.length < MAX_LISTED_ISSUES) result.issues.push(issue);
@@ -69,7 +81,7 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
         if (record.fatal) result.truncated = true;
         continue;
       }
-      const checked = validateRecord(record);
+      const checked = validateRecord(record, { ...(options.email && { email: options.email }) });
       const issues = 'issues' in checked ? checked.issues : transportIssues(record, checked.signals, options.check);
       if (issues.length > 0) {
         issues.forEach(note);
@@ -78,6 +90,13 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
       }
       if (!('signals' in checked)) continue;
       for (const signal of checked.signals) {
+        if (emails && signal.email !== undefined) {
+          const login = signal.email.toLowerCase();
+          if (!emails.has(login)) {
+            if (emails.size < options.collectEmails!) emails.add(login);
+            else result.emailsOverflow = true;
+          }
+        }
         buffers[signal.riskLevel] += `${JSON.stringify(signal)}\n`;
         result.counts[signal.riskLevel]++;
         result.total++;
@@ -85,6 +104,7 @@ export async function spoolSignals(records: AsyncIterable<InputRecord>, options:
       }
     }
     for (const level of RISK_LEVELS) await flush(level);
+    if (emails) result.emails = [...emails];
   } finally {
     await Promise.all(RISK_LEVELS.map((l) => new Promise<void>((resolve, reject) => streams[l].end((error?: Error | null) => (error ? reject(error) : resolve())))));
   }

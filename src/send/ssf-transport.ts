@@ -32,8 +32,8 @@ export interface SsfTransportOptions {
   issuer: string;
   /** The RSA key the provider's JWKS publishes (its `kid` goes in the header). */
   keys: ProviderKeyPair;
-  /** The sign-in email of the user every SET names. */
-  subjectEmail: string;
+  /** The sign-in email of the user a SET names when its signal names none (`email`). */
+  subjectEmail?: string;
   clock: SendClock;
   /** Prefix of every `jti` (`<prefix>.<call index>`). Default: a random UUID, so no two runs share a `jti`. */
   jtiPrefix?: string;
@@ -64,12 +64,14 @@ export class SsfTransport implements SignalTransport {
   async deliver(call: PlannedCall): Promise<DeliveryAttempt> {
     const { orgUrl, issuer, keys, subjectEmail, clock } = this.#o;
     const signal = signalOf(call);
+    const email = signal.email ?? subjectEmail;
+    if (email === undefined) throw new TypeError(`SsfTransport: call ${call.index} names no user and there is no subjectEmail`);
     const { token } = await mintSecurityEventToken({
       issuer,
       orgUrl,
       privateJwk: keys.privateJwk,
       kid: keys.kid,
-      events: userRiskChangeEvents(signal, { email: subjectEmail, now: clock.now }),
+      events: userRiskChangeEvents(signal, { email, now: clock.now }),
       currentDate: new Date(clock.now()),
       jti: this.jtiOf(call),
     });
@@ -109,6 +111,7 @@ export function signalOf(call: PlannedCall): Signal {
     ip: subject.ip,
     riskLevel: subject.riskLevel,
     ...(subject.message !== undefined && { message: subject.message }),
+    ...(subject.email !== undefined && { email: subject.email }),
     ...(event.timestamp !== undefined && { timestamp: event.timestamp }),
     ...(event.expiresAt !== undefined && { expiresAt: event.expiresAt }),
   };

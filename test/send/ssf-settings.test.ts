@@ -95,11 +95,8 @@ describe('send --via ssf settings', () => {
     expect(error.message).to.equal(`No private key to sign the Security Event Tokens for ${ORG}.`);
   });
 
-  it('needs --subject-email to send to an org', () => {
-    const error = refusal({ ...toOrg, subjectEmail: undefined });
-    expect(error.code).to.equal('ERR_SETTING_MISSING');
-    expect(error.setting).to.equal('--subject-email');
-    expect(error.message).to.contain('every SET must name a user of the org by sign-in email, or Okta drops it without a trace.');
+  it('takes an org with no --subject-email: then every signal names its user (email)', () => {
+    expect(settings({ ...toOrg, subjectEmail: undefined }).ssf).to.deep.equal({ issuer: ISSUER });
   });
 
   it('reads the user from OKTA_SSF_SUBJECT_EMAIL', () => {
@@ -108,7 +105,7 @@ describe('send --via ssf settings', () => {
 
   it('plans a dry run to an org with no issuer, key or user', () => {
     const s = settings({ via: 'ssf', orgUrl: ORG, dryRun: true });
-    expect(s.ssf).to.deep.equal({ subjectEmail: 'admin@example.com' });
+    expect(s.ssf).to.deep.equal({});
   });
 
   it('refuses a --subject-email that is not an email', () => {

@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { ManualClock, seededRandom, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import { generateProviderKeyPair, writeKeyPair, type ProviderKeyPair } from '../../src/keys/index.ts';
 import { formatSendSummary } from '../../src/send/format-summary.ts';
+import { EMULATOR_SSF_USERS_MAX } from '../../src/send/send-signals.ts';
 import { serveJwks, type JwksServer } from '../../src/ssf/jwks-server.ts';
 import { call, START, startOrg, type TestOrg } from '../helpers/emulator.ts';
 import { tmp } from '../integration/harness.ts';
@@ -165,6 +166,81 @@ describe('send --via ssf to the embedded emulator', function () {
   });
 });
 
+describe('send --via ssf with a user per signal (email)', function () {
+  this.timeout(60_000);
+  const line = (ip: string, email?: string) => `${JSON.stringify({ ip, riskLevel: 'HIGH', ...(email !== undefined && { email }) })}\n`;
+  const emailsOf = (emulator: Emulator) => received(emulator).map((r) => r.event.subject.user.email);
+
+  it('names each NDJSON line\'s user in its SET, every one made a user of the embedded org', async () => {
+    const { result, emulator } = await sendToEmulator(line('10.0.0.1', 'jane.doe@example.com') + line('10.0.0.2', 'sam.roe@example.com'));
+    expect(result.exitCode, formatSendSummary(result)).to.equal(0);
+    expect(emailsOf(emulator)).to.deep.equal(['jane.doe@example.com', 'sam.roe@example.com']);
+    expect(emulator.store.securityEvents).to.have.length(2);
+  });
+
+  it('takes an email column in CSV, an empty cell falling back to --subject-email', async () => {
+    const csv = 'ip,riskLevel,email\n10.0.0.1,HIGH,jane.doe@example.com\n10.0.0.2,HIGH,\n';
+    const { result, emulator } = await sendToEmulator(csv, {}, { subjectEmail: 'sam.roe@example.com' });
+    expect(result.exitCode, formatSendSummary(result)).to.equal(0);
+    expect(emailsOf(emulator)).to.deep.equal(['jane.doe@example.com', 'sam.roe@example.com']);
+  });
+
+  it('gives a line without email the --subject-email user (default admin@example.com)', async () => {
+    const { result, emulator } = await sendToEmulator(line('10.0.0.1') + line('10.0.0.2', 'jane.doe@example.com'));
+    expect(result.exitCode).to.equal(0);
+    expect(emailsOf(emulator)).to.deep.equal(['admin@example.com', 'jane.doe@example.com']);
+  });
+
+  it('sends nothing and exits 2 when a line\'s email is not a sign-in email, naming the line', async () => {
+    const { result, emulator } = await sendToEmulator(line('10.0.0.1', 'jane.doe@example.com') + line('10.0.0.2', 'jane doe'));
+    expect(result.exitCode).to.equal(2);
+    expect(result.input?.issues).to.deep.equal([{ line: 2, field: 'email', message: 'must be a sign-in email such as jane.doe@example.com' }]);
+    expect(emulator).to.equal(undefined);
+  });
+
+  it('prints each SET\'s own user on a dry run', async () => {
+    const { result, out } = await sendToEmulator(line('10.0.0.1', 'jane.doe@example.com'), {}, { dryRun: true });
+    expect(result.exitCode).to.equal(0);
+    expect(out.text).to.include('SET 1: user-risk-change high for jane.doe@example.com (IP 10.0.0.1)\n');
+  });
+
+  it(`refuses more than ${EMULATOR_SSF_USERS_MAX} distinct users for the embedded emulator, sending nothing (exit 2)`, async () => {
+    let input = '';
+    for (let i = 0; i <= EMULATOR_SSF_USERS_MAX; i++) input += line(ipOf(i), `user${i}@example.com`);
+    const { result, emulator } = await sendToEmulator(input);
+    expect(result.exitCode).to.equal(2);
+    expect(result.error?.code).to.equal('ERR_EVENTS_INVALID');
+    expect(result.error?.message).to.equal('The signals name more than 10,000 users; the embedded emulator makes at most that many users for a run, so nothing was sent.');
+    expect(emulator).to.equal(undefined);
+  });
+
+  it(`takes exactly ${EMULATOR_SSF_USERS_MAX} distinct users for the embedded emulator`, async () => {
+    let input = '';
+    for (let i = 0; i < EMULATOR_SSF_USERS_MAX; i++) input += line(ipOf(i), `user${i}@example.com`);
+    const { result } = await sendToEmulator(input, {}, { dryRun: true });
+    expect(result.exitCode).to.equal(0);
+    expect(result.plan?.calls).to.equal(EMULATOR_SSF_USERS_MAX);
+  });
+
+  it('refuses an email on a line sent with --via risk, naming the line and the flag', async () => {
+    const clock = new ManualClock(START);
+    const { result } = await runSend(sendSettings({ dryRun: true }), line('10.0.0.1', 'jane.doe@example.com'), { clock: manualSendClock(clock) });
+    expect(result.exitCode).to.equal(2);
+    expect(result.input?.issues).to.deep.equal([
+      { line: 1, field: 'email', message: 'applies to --via ssf only (a Security Event Token is about a user; the Risk Events API reports IPs); leave it out, or send with --via ssf' },
+    ]);
+  });
+
+  it('refuses a CSV email column with --via risk at the header', async () => {
+    const clock = new ManualClock(START);
+    const { result } = await runSend(sendSettings({ dryRun: true }), 'ip,riskLevel,email\n10.0.0.1,HIGH,jane.doe@example.com\n', { clock: manualSendClock(clock) });
+    expect(result.exitCode).to.equal(2);
+    expect(result.input?.issues).to.deep.equal([
+      { line: 1, field: 'header "email"', message: 'applies to --via ssf only (a Security Event Token is about a user; the Risk Events API reports IPs); drop the column, or send with --via ssf' },
+    ]);
+  });
+});
+
 describe('send --via ssf to an org', function () {
   this.timeout(60_000);
   let org: TestOrg;
@@ -192,6 +268,33 @@ describe('send --via ssf to an org', function () {
 
   const send = (input: string, flags: Parameters<typeof sendSettings>[0] = {}) =>
     runSend(sendSettings({ via: 'ssf', orgUrl: org.url, issuer, key: keyFile, subjectEmail: 'admin@example.com', ...flags }), input, { clock: manualSendClock(org.clock) });
+
+  it('sends to an org with no --subject-email when every line names its user', async () => {
+    await startSsfOrg({ users: ['jane.doe@example.com'] });
+    const { result } = await send(`${JSON.stringify({ ip: '10.0.0.1', riskLevel: 'LOW', email: 'jane.doe@example.com' })}\n`, { subjectEmail: undefined });
+    expect(result.exitCode, formatSendSummary(result)).to.equal(0);
+    expect(org.emulator.store.securityEvents).to.have.length(1);
+  });
+
+  it('sends nothing to an org with no --subject-email when a line names no user, and says how to fix it', async () => {
+    await startSsfOrg();
+    const input = `${JSON.stringify({ ip: '10.0.0.1', riskLevel: 'LOW', email: 'admin@example.com' })}\n${JSON.stringify({ ip: '10.0.0.2', riskLevel: 'LOW' })}\n`;
+    const { result } = await send(input, { subjectEmail: undefined });
+    expect(result.exitCode).to.equal(2);
+    expect(result.input?.issues).to.deep.equal([
+      { line: 2, field: 'email', message: 'is required: nothing else names the user of this signal; give each line an email, or pass --subject-email for the lines without one' },
+    ]);
+    expect(org.emulator.store.securityEvents).to.have.length(0);
+  });
+
+  it('refuses a JSON array to an org with no --subject-email: its events have no place for a user', async () => {
+    await startSsfOrg();
+    const { result } = await send(JSON.stringify([{ subjects: [{ ip: '10.0.0.1', riskLevel: 'LOW' }] }]), { subjectEmail: undefined });
+    expect(result.exitCode).to.equal(2);
+    expect(result.input?.issues).to.deep.equal([
+      { line: 1, field: '[0]', message: 'names no user: a JSON array of risk events has no place for one, so --via ssf to an org needs --subject-email (or NDJSON or CSV with an email field)' },
+    ]);
+  });
 
   it('sends with only the issuer and the key: no token is asked for', async () => {
     await startSsfOrg();
