@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { orgAccessToken, call, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { orgAccessToken, call, serviceClientBody, START, startOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { assertMatchesSpec } from '../helpers/openapi.ts';
 
 /**
@@ -68,17 +68,7 @@ describe('Dynamic Client Registration (/oauth2/v1/clients)', () => {
   });
 
   /** The guide's service client, with one RSA key. */
-  function serviceClient(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      client_name: 'Risk Provider Example',
-      response_types: ['token'],
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'private_key_jwt',
-      application_type: 'service',
-      jwks: { keys: [{ ...rsa, kid: 'key1' }] },
-      ...overrides,
-    };
-  }
+  const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => serviceClientBody(rsa, overrides);
 
   function webClient(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return { client_name: 'Web client', redirect_uris: ['https://app.example.com/callback'], ...overrides };

@@ -34,7 +34,7 @@ import {
 } from '../../src/okta/limits.ts';
 import { clientCredentialsForm, createServiceClient, grant, mintAssertion, requestToken } from '../helpers/assertion.ts';
 import { mintDpopProof } from '../helpers/dpop.ts';
-import { call, putServiceApp, sharedOrg, START, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
+import { call, putServiceApp, serviceClientBody, sharedOrg, START, startRiskEventsOrg, type CallResult, type TestOrg } from '../helpers/emulator.ts';
 import { mintSet, pushSet, registerProvider, startTransmitter, type Transmitter } from '../helpers/ssf.ts';
 
 const SCOPE = 'okta.riskEvents.manage';
@@ -114,15 +114,7 @@ describe('limits: stored strings of Dynamic Client Registration', () => {
     rsa = await exportJWK((await generateKeyPair('RS256', { modulusLength: 2048 })).publicKey);
   });
 
-  const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-    client_name: 'Risk Provider Example',
-    response_types: ['token'],
-    grant_types: ['client_credentials'],
-    token_endpoint_auth_method: 'private_key_jwt',
-    application_type: 'service',
-    jwks: { keys: [{ ...rsa, kid: 'key1' }] },
-    ...overrides,
-  });
+  const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => serviceClientBody(rsa, overrides);
   const register = (body: unknown) => call(org, 'POST', '/oauth2/v1/clients', { body });
 
   it(`registers a client_name of exactly ${CLIENT_NAME_MAX} characters (code points)`, async () => {
@@ -623,15 +615,7 @@ describe('limits: the apps an org holds', () => {
   });
 
   const store = () => org.emulator.store;
-  const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-    client_name: 'Risk Provider Example',
-    response_types: ['token'],
-    grant_types: ['client_credentials'],
-    token_endpoint_auth_method: 'private_key_jwt',
-    application_type: 'service',
-    jwks: { keys: [{ ...rsa, kid: 'key1' }] },
-    ...overrides,
-  });
+  const serviceClient = (overrides: Record<string, unknown> = {}): Record<string, unknown> => serviceClientBody(rsa, overrides);
   const register = (body: unknown = serviceClient()) => call(org, 'POST', '/oauth2/v1/clients', { body });
   const creates = () => store().logs.filter((l) => l.event.eventType === 'application.lifecycle.create').length;
 

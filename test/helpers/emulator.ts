@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildEmulator, ManualClock, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import type { JWK } from 'jose';
 import type { AppRecord, ClientMetadata } from '../../src/emulator/store.ts';
 import { RISK_EVENTS_PATH, RISK_EVENTS_SCOPE } from '../../src/okta/risk-events.ts';
 
@@ -193,6 +194,19 @@ export async function orgAccessToken(org: TestOrg, clientId: string, scopes: str
     .setIssuedAt(iat)
     .setExpirationTime(iat + 3600)
     .sign(keys.privateKey);
+}
+
+/** The guide's service client as a Dynamic Client Registration body, with one RSA public key (`kid` key1). */
+export function serviceClientBody(rsa: JWK, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    client_name: 'Risk Provider Example',
+    response_types: ['token'],
+    grant_types: ['client_credentials'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    application_type: 'service',
+    jwks: { keys: [{ ...rsa, kid: 'key1' }] },
+    ...overrides,
+  };
 }
 
 /** Puts an ACTIVE service app straight into the org's store, as Dynamic Client Registration would have. */

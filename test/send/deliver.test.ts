@@ -9,22 +9,9 @@ import type { Emulator } from '../../src/emulator/index.ts';
 import { call, putServiceApp, START, startTappedOrg, type TestOrg } from '../helpers/emulator.ts';
 import { grant } from '../helpers/assertion.ts';
 import { tmp } from '../integration/harness.ts';
-import { ipOf, manualSendClock, ndjson, runSend, sendSettings } from './helpers.ts';
+import { ipOf, manualSendClock, ndjson, runSend, sendSettings, sendToEmulator } from './helpers.ts';
 
 const EVENTS_ROUTE = `POST ${EVENTS_PATH}`;
-
-/** Sends `input` to an emulator provisioned for the run, on a manual clock; keeps the emulator for inspection. */
-async function sendToEmulator(input: string, emulator: EmulatorOptions = {}, flags: Parameters<typeof sendSettings>[0] = {}, extra: Parameters<typeof runSend>[2] = {}) {
-  const clock = new ManualClock(START);
-  let built: Emulator | undefined;
-  const run = await runSend(sendSettings({ eventsRateLimit: 1000, ...flags }), input, {
-    clock: manualSendClock(clock),
-    emulator: { clock, ...emulator },
-    ...extra,
-    onEmulator: (e) => void (built = e),
-  });
-  return { ...run, emulator: built!, clock };
-}
 
 /** Every accepted signal's ip, from the emulator's own record. */
 function acceptedIps(emulator: Emulator): string[] {

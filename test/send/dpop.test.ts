@@ -5,24 +5,15 @@
  * the binding) as Okta does.
  */
 import { expect } from 'chai';
-import { ManualClock, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { formatSendSummary } from '../../src/send/format-summary.ts';
-import { START } from '../helpers/emulator.ts';
-import { manualSendClock, ndjson, runSend, sendSettings } from './helpers.ts';
+import { ndjson, sendToEmulator } from './helpers.ts';
 
 const SWITCH_LINE = 'DPoP: the token endpoint answered invalid_dpop_proof "The DPoP proof JWT header is missing.": the app is DPoP-bound; switching to DPoP-bound tokens (as --dpop does).\n';
 
-async function send(input: string, flags: Parameters<typeof sendSettings>[0] = {}, emulator: EmulatorOptions = {}, extra: Parameters<typeof runSend>[2] = {}) {
-  const clock = new ManualClock(START);
-  let built: Emulator | undefined;
-  const run = await runSend(sendSettings({ eventsRateLimit: 1000, ...flags }), input, {
-    clock: manualSendClock(clock),
-    emulator: { clock, ...emulator },
-    ...extra,
-    onEmulator: (e) => void (built = e),
-  });
-  return { ...run, emulator: built! };
-}
+/** `sendToEmulator` with the flags first: most of these tests set flags only. */
+const send = (input: string, flags: Parameters<typeof sendToEmulator>[2] = {}, emulator: Parameters<typeof sendToEmulator>[1] = {}, extra: Parameters<typeof sendToEmulator>[3] = {}) =>
+  sendToEmulator(input, emulator, flags, extra);
 
 /** The token endpoint's System Log events: the outcome of each, and the key thumbprint a success bound. */
 function tokenRequests(emulator: Emulator): Array<{ result: string; jkt?: string }> {

@@ -2,7 +2,8 @@
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { resolveSendSettings, type SendFlags, type SendSettings } from '../../src/config/send-settings.ts';
-import type { Clock } from '../../src/emulator/index.ts';
+import { ManualClock, type Clock, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { START } from '../helpers/emulator.ts';
 import type { SendClock } from '../../src/send/pace.ts';
 import { sendSignals, type SendOptions, type SendResult } from '../../src/send/send-signals.ts';
 import type { Signal } from '../../src/send/signal.ts';
@@ -40,6 +41,19 @@ export async function runSend(settings: SendSettings, input: string | undefined,
   const err = sink();
   const result = await sendSignals({ settings, ...(input !== undefined && { stdin: textInput(input) }), streams: { out, err }, ...extra });
   return { result, out, err };
+}
+
+/** Sends `input` to an emulator provisioned for the run, on a manual clock; keeps the emulator for inspection. */
+export async function sendToEmulator(input: string, emulator: EmulatorOptions = {}, flags: SendFlags = {}, extra: Partial<SendOptions> = {}) {
+  const clock = new ManualClock(START);
+  let built: Emulator | undefined;
+  const run = await runSend(sendSettings({ eventsRateLimit: 1000, ...flags }), input, {
+    clock: manualSendClock(clock),
+    emulator: { clock, ...emulator },
+    ...extra,
+    onEmulator: (e) => void (built = e),
+  });
+  return { ...run, emulator: built!, clock };
 }
 
 /** `n` distinct signals as NDJSON, levels cycling LOW, MEDIUM, HIGH (HIGH is never first in the input). */
