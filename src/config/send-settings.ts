@@ -165,10 +165,10 @@ export function resolveSendSettings({ flags, env, cwd }: { flags: SendFlags; env
 /**
  * A sign-in email as `send --via ssf` takes one (`--subject-email`, a record's `email`): a local part of at
  * most 64 and a domain of at most 255 characters (RFC 5321), no white space, quote or backslash. Okta matches
- * it against its users' logins; an email that is no user's is dropped by the org without a trace.
+ * it against its users' logins; an email that is no user's is dropped by the org without a trace. Kept here,
+ * not in src/send/: the CLI loads the settings for every command, the send pipeline only to send.
  */
 export const SIGN_IN_EMAIL = /^[^\s@"\\]{1,64}@[^\s@"\\]{1,255}$/;
-// Here, not in src/send/: the CLI loads the settings for every command, the send pipeline only to send.
 
 /** The flags of the Risk Events API path, refused with --via ssf rather than silently ignored. */
 function refuseRiskOnlyFlags(flags: SendFlags): void {

@@ -22,6 +22,17 @@ export interface DpopKey {
 
 const DPOP_ALG = 'ES256';
 
+/** Why a run switched to DPoP by itself (the org's token answer), in the words `verify` and `send` print. */
+export const DPOP_DETECTED_REASONS = {
+  nonce: 'the token endpoint answered use_dpop_nonce',
+  required: 'the token endpoint answered invalid_dpop_proof "The DPoP proof JWT header is missing.": the app is DPoP-bound',
+} as const;
+
+/** The stderr line of a run that switches to DPoP by itself. */
+export function dpopSwitchLine(reason: string): string {
+  return `DPoP: ${reason}; switching to DPoP-bound tokens (as --dpop does) and sending the token request again with a DPoP proof.\n`;
+}
+
 /** A fresh ES256 key for one run. The private key is not extractable. */
 export async function generateDpopKey(): Promise<DpopKey> {
   const { privateKey, publicKey } = await generateKeyPair(DPOP_ALG, { extractable: false });

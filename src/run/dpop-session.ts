@@ -13,7 +13,7 @@
  * is DPoP-bound already, as Admin Console service apps are by default since 2024).
  */
 import { dpopTokenAnswer, DPOP_NONCE_HEADER } from '../okta/dpop.ts';
-import { generateDpopKey, mintDpopProof, type DpopKey } from '../dpop/mint-dpop-proof.ts';
+import { DPOP_DETECTED_REASONS, dpopSwitchLine, generateDpopKey, mintDpopProof, type DpopKey } from '../dpop/mint-dpop-proof.ts';
 import { HarnessError } from '../errors.ts';
 import { describeOktaError } from '../org/okta-error.ts';
 import type { OrgClient } from '../org/org-client.ts';
@@ -74,13 +74,10 @@ export class DpopSession {
     const answer = dpopTokenAnswer(status, headers, body);
     if (answer === 'nonce') this.#nonce = headers[DPOP_NONCE_HEADER];
     if (answer === undefined || this.#enabled) return;
-    const reason =
-      answer === 'nonce'
-        ? 'the token endpoint answered use_dpop_nonce'
-        : 'the token endpoint answered invalid_dpop_proof "The DPoP proof JWT header is missing.": the app is DPoP-bound';
+    const reason = DPOP_DETECTED_REASONS[answer];
     this.#enabled = true;
     this.#mode = { how: 'detected', reason };
-    this.#o.log(`DPoP: ${reason}; switching to DPoP-bound tokens (as --dpop does) and sending the token request again with a DPoP proof.\n`);
+    this.#o.log(dpopSwitchLine(reason));
   }
 
   /** Sets `dpopProof` for the next token request (with the org's nonce once known), or clears it. */

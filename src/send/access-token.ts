@@ -11,7 +11,7 @@
  * proof carrying `ath`; a Bearer token (an app that is not bound) as Bearer.
  */
 import { mintClientAssertion } from '../assertion/mint-client-assertion.ts';
-import { generateDpopKey, mintDpopProof, type DpopKey } from '../dpop/mint-dpop-proof.ts';
+import { DPOP_DETECTED_REASONS, dpopSwitchLine, generateDpopKey, mintDpopProof, type DpopKey } from '../dpop/mint-dpop-proof.ts';
 import { HarnessError } from '../errors.ts';
 import type { ProviderKeyPair } from '../keys/index.ts';
 import { DPOP_HEADER, DPOP_NONCE_HEADER, dpopTokenAnswer } from '../okta/dpop.ts';
@@ -128,7 +128,7 @@ export class AccessTokens {
       if (dpopAnswer === 'required' && !this.#dpop && challenges < DPOP_CHALLENGES_MAX) {
         challenges++;
         this.#dpop = true;
-        this.#o.log?.('DPoP: the token endpoint answered invalid_dpop_proof "The DPoP proof JWT header is missing.": the app is DPoP-bound; switching to DPoP-bound tokens (as --dpop does).\n');
+        this.#o.log?.(dpopSwitchLine(DPOP_DETECTED_REASONS.required));
         attempt--;
         continue;
       }

@@ -9,7 +9,7 @@ import type { Emulator } from '../../src/emulator/index.ts';
 import { formatSendSummary } from '../../src/send/format-summary.ts';
 import { ndjson, sendToEmulator } from './helpers.ts';
 
-const SWITCH_LINE = 'DPoP: the token endpoint answered invalid_dpop_proof "The DPoP proof JWT header is missing.": the app is DPoP-bound; switching to DPoP-bound tokens (as --dpop does).\n';
+const SWITCH_LINE = 'DPoP: the token endpoint answered invalid_dpop_proof "The DPoP proof JWT header is missing.": the app is DPoP-bound; switching to DPoP-bound tokens (as --dpop does) and sending the token request again with a DPoP proof.\n';
 
 /** `sendToEmulator` with the flags first: most of these tests set flags only. */
 const send = (input: string, flags: Parameters<typeof sendToEmulator>[2] = {}, emulator: Parameters<typeof sendToEmulator>[1] = {}, extra: Parameters<typeof sendToEmulator>[3] = {}) =>
