@@ -20,6 +20,11 @@ export interface AssertionResult {
 export interface RequestResult {
   /** The request's name in the collection. */
   name: string;
+  /**
+   * Newman's cursor ref of this execution (unique to it, also when the collection repeats a request in one
+   * run): what the merged reports leave a superseded attempt out by.
+   */
+  ref?: string;
   method: string;
   /** Absent when no response came back (`error` says why). */
   status?: number;
@@ -215,6 +220,7 @@ export async function runPhase(options: RunPhaseOptions): Promise<PhaseResult> {
       (err: Error | null, o: { cursor: { ref: string }; item: { name: string }; request: { method: string }; response?: unknown }) => {
         const result: RequestResult = {
           name: o.item.name,
+          ref: o.cursor.ref,
           method: o.request.method,
           headers: headersOf(o.response),
           body: bodyOf(o.response),

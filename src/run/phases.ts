@@ -43,6 +43,8 @@ export interface Phase<Id extends string = PhaseId, F extends string = FolderNam
   hooks?: PhaseHooks;
   /** Runs before each retry of a request (a fresh DPoP proof); the first attempt's is the boundary's job. */
   prepare?: Partial<Record<R, () => Promise<boolean>>>;
+  /** A request the collection repeats while this is true (see `Segment.again`): the SSF flow's push, once per SET. */
+  again?: Partial<Record<R, () => Promise<boolean>>>;
   /** A final phase runs whatever went before (the teardown); the others only while all goes well and no Ctrl-C. */
   final?: boolean;
   /** Runs at the boundary, before the phase's first request (Newman paused); default: all its requests. */
@@ -73,7 +75,7 @@ export interface PhaseWalk<Id extends string = PhaseId, F extends string = Folde
 }
 
 function segmentOf<F extends string, R extends string>(phase: Phase<string, F, R>, requests: readonly R[]): Segment<R> {
-  return { requests, hooks: phase.hooks, policies: phase.policies, prepare: phase.prepare };
+  return { requests, hooks: phase.hooks, policies: phase.policies, prepare: phase.prepare, again: phase.again };
 }
 
 /**

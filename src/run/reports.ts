@@ -15,10 +15,13 @@ const require = createRequire(import.meta.url);
 
 type ReporterFn = (emitter: EventEmitter, options: object, runOptions: object) => void;
 
-/** One Newman run for the reports; `dropItems` names requests whose attempt was superseded by a retry. */
+/**
+ * One Newman run for the reports; `dropRefs` are the cursor refs of the executions a retry superseded (a ref,
+ * not a name: a request the collection repeats in one run keeps its earlier, passed executions).
+ */
 export interface ReportRun {
   summary: NewmanRunSummary;
-  dropItems?: string[];
+  dropRefs?: string[];
 }
 
 export interface ReportRequest {
@@ -52,8 +55,7 @@ export function mergeSummaries(reportRuns: ReportRun[]): NewmanRunSummary {
   const summaries = reportRuns.map((r) => r.summary);
   const first = summaries[0]!;
   const runs = summaries.map((s) => s.run as unknown as Record<string, any>);
-  const kept = (run: ReportRun, list: any[] | undefined, itemOf: (x: any) => string | undefined): any[] =>
-    (list ?? []).filter((x) => !run.dropItems?.includes(itemOf(x) ?? ''));
+  const kept = (run: ReportRun, list: any[] | undefined): any[] => (list ?? []).filter((x) => !run.dropRefs?.includes(x.cursor?.ref ?? ''));
   const stats: Record<string, Stat> = {};
   for (const run of runs) {
     for (const [name, stat] of Object.entries(run.stats as Record<string, Stat>)) {
@@ -63,8 +65,8 @@ export function mergeSummaries(reportRuns: ReportRun[]): NewmanRunSummary {
       into.failed += stat.failed;
     }
   }
-  const executions = reportRuns.flatMap((r, i) => kept(r, runs[i]!.executions, (e) => e.item?.name));
-  const failures = reportRuns.flatMap((r, i) => kept(r, runs[i]!.failures, (f) => f.source?.name));
+  const executions = reportRuns.flatMap((r, i) => kept(r, runs[i]!.executions));
+  const failures = reportRuns.flatMap((r, i) => kept(r, runs[i]!.failures));
   // Superseded attempts are gone, so count requests and assertions again from what is kept.
   const assertions = executions.flatMap((e) => e.assertions ?? []);
   stats.requests = { total: executions.length, pending: 0, failed: executions.filter((e) => e.requestError).length };

@@ -57,6 +57,11 @@ export interface Segment<R extends string = RequestName> {
   policies?: Partial<Record<R, RetryPolicy>>;
   /** Runs right before each attempt a request makes on its own (a retry): false stops it (see `request`). */
   prepare?: Partial<Record<R, () => Promise<boolean>>>;
+  /**
+   * A request the collection sends again while this says so (its script's `setNextRequest`): once it goes a
+   * request at a time, the runner sends it again itself, as long as this is true after it passed.
+   */
+  again?: Partial<Record<R, () => Promise<boolean>>>;
 }
 
 /**
@@ -204,15 +209,26 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
     const at = segmentAt.get(failed.name)!;
     const segment = segments[at]!;
     const name = failed.name as R;
-    if (await this.request(name, segment.hooks, segment.policies?.[name], failed, segment.prepare?.[name])) await this.#oneByOne(segment, segment.requests.indexOf(name) + 1);
+    if ((await this.request(name, segment.hooks, segment.policies?.[name], failed, segment.prepare?.[name])) && (await this.#repeat(segment, name))) {
+      await this.#oneByOne(segment, segment.requests.indexOf(name) + 1);
+    }
     return { next: at + 1 };
   }
 
   /** A segment's requests from `from` on, one Newman run each, until one fails for good. */
   async #oneByOne(segment: Segment<R>, from: number): Promise<void> {
     for (const name of segment.requests.slice(from)) {
-      if (!(await this.request(name, segment.hooks, segment.policies?.[name], undefined, segment.prepare?.[name]))) return;
+      if (!(await this.request(name, segment.hooks, segment.policies?.[name], undefined, segment.prepare?.[name])) || !(await this.#repeat(segment, name))) return;
     }
+  }
+
+  /** Sends a request that passed again, one Newman run each, while its segment's `again` says so: false when one fails for good. */
+  async #repeat(segment: Segment<R>, name: R): Promise<boolean> {
+    const again = segment.again?.[name];
+    while (again && (await again())) {
+      if (!(await this.request(name, segment.hooks, segment.policies?.[name], undefined, segment.prepare?.[name]))) return false;
+    }
+    return true;
   }
 
   /**
@@ -367,7 +383,7 @@ export class StepRunner<F extends string = FolderName, R extends string = Reques
       touched.add(report);
       this.broken ??= report.broken;
     }
-    this.reportRuns.push({ summary: phase.rawSummary, dropItems: drop.map((r) => r.name) });
+    this.reportRuns.push({ summary: phase.rawSummary, dropRefs: drop.flatMap((r) => (r.ref === undefined ? [] : [r.ref])) });
     if ([...touched].some((report) => !report.passed)) this.#healthy = false;
   }
 

@@ -37,10 +37,14 @@ export interface Call {
   retries?: string[];
 }
 
-function execution(call: Call): PlainExecution {
+let executionsMade = 0;
+
+/** A call's execution as Newman's summary holds it, with a cursor ref of its own (as Newman gives each). */
+function execution(call: Call): PlainExecution & { cursor: { ref: string } } {
   const url = new URL(call.path, ORG);
   const auth = call.name === REQUESTS.sendRiskEvents ? `Bearer ${ACCESS_TOKEN}` : `SSWS ${API_TOKEN}`;
   return {
+    cursor: { ref: `ref-${++executionsMade}` },
     item: { id: `id-${call.name}`, name: call.name },
     request: {
       method: call.method,

@@ -21,13 +21,18 @@ const names = (summary: NewmanRunSummary): string[] => runOf(summary).executions
 /** A call whose first attempt got a 503 and whose retry passed. */
 const superseded: Call = { ...CALLS.listClients, status: 503, statusText: 'Service Unavailable', assertions: [['Status is 200 OK', 'expected 503 to be 200']] };
 
-/** A summary with its failures filled as Newman fills them: one per failed assertion, named by its request. */
+/** A summary with its failures filled as Newman fills them: one per failed assertion, named by its request, with its execution's cursor. */
 function withFailures(summary: NewmanRunSummary): NewmanRunSummary {
   const run = runOf(summary);
   run.failures = run.executions.flatMap((e: any) =>
-    (e.assertions ?? []).filter((a: any) => a.error).map((a: any) => ({ error: a.error, source: { name: e.item.name }, at: 'assertion' })),
+    (e.assertions ?? []).filter((a: any) => a.error).map((a: any) => ({ error: a.error, source: { name: e.item.name }, at: 'assertion', cursor: e.cursor })),
   );
   return summary;
+}
+
+/** The summary with the cursor refs of its executions at `positions` to drop: what the step runner hands over for superseded attempts. */
+function dropping(summary: NewmanRunSummary, ...positions: number[]): ReportRun {
+  return { summary, dropRefs: positions.map((i) => runOf(summary).executions[i].cursor.ref) };
 }
 
 describe('merged reports: mergeSummaries', () => {
@@ -39,25 +44,34 @@ describe('merged reports: mergeSummaries', () => {
     expect(names(merged)).to.deep.equal([REQUESTS.createClient, REQUESTS.listClients, REQUESTS.listProviders]);
   });
 
-  it('leaves out the executions a run names in dropItems', () => {
+  it('leaves out the executions a run names in dropRefs', () => {
     const merged = mergeSummaries([
-      { summary: summaryOf([superseded], STARTED, STARTED + 100), dropItems: [REQUESTS.listClients] },
+      dropping(summaryOf([superseded], STARTED, STARTED + 100), 0),
       { summary: summaryOf([CALLS.listClients], STARTED + 200, STARTED + 300) },
     ]);
     expect(runOf(merged).executions.map((e: any) => e.response.code)).to.deep.equal([200]);
   });
 
   it('drops a superseded attempt only from the run that names it', () => {
+    const later = summaryOf([CALLS.listClients], STARTED + 200, STARTED + 300);
     const merged = mergeSummaries([
-      { summary: summaryOf([CALLS.createClient], STARTED, STARTED + 100), dropItems: [REQUESTS.listClients] },
-      { summary: summaryOf([CALLS.listClients], STARTED + 200, STARTED + 300) },
+      { summary: summaryOf([CALLS.createClient], STARTED, STARTED + 100), dropRefs: [runOf(later).executions[0].cursor.ref] },
+      { summary: later },
     ]);
     expect(names(merged)).to.deep.equal([REQUESTS.createClient, REQUESTS.listClients]);
   });
 
+  it('keeps the passed executions of a request the collection repeated in one run, dropping only the superseded one', () => {
+    const merged = mergeSummaries([
+      dropping(withFailures(summaryOf([CALLS.listClients, superseded], STARTED, STARTED + 100)), 1),
+      { summary: summaryOf([CALLS.listClients], STARTED + 200, STARTED + 300) },
+    ]);
+    expect({ codes: runOf(merged).executions.map((e: any) => e.response.code), failures: runOf(merged).failures }).to.deep.equal({ codes: [200, 200], failures: [] });
+  });
+
   it('leaves out the failures of a dropped attempt', () => {
     const merged = mergeSummaries([
-      { summary: withFailures(summaryOf([superseded], STARTED, STARTED + 100)), dropItems: [REQUESTS.listClients] },
+      dropping(withFailures(summaryOf([superseded], STARTED, STARTED + 100)), 0),
       { summary: withFailures(summaryOf([CALLS.listClients], STARTED + 200, STARTED + 300)) },
     ]);
     expect(runOf(merged).failures).to.deep.equal([]);
@@ -70,7 +84,7 @@ describe('merged reports: mergeSummaries', () => {
 
   it('counts requests again from the kept executions', () => {
     const merged = mergeSummaries([
-      { summary: summaryOf([superseded, CALLS.grantScope], STARTED, STARTED + 100), dropItems: [REQUESTS.listClients] },
+      dropping(summaryOf([superseded, CALLS.grantScope], STARTED, STARTED + 100), 0),
       { summary: summaryOf([CALLS.listClients], STARTED + 200, STARTED + 300) },
     ]);
     expect(runOf(merged).stats.requests).to.deep.equal({ total: 2, pending: 0, failed: 0 });
@@ -84,7 +98,7 @@ describe('merged reports: mergeSummaries', () => {
 
   it('counts assertions again from the kept executions, failed ones apart', () => {
     const merged = mergeSummaries([
-      { summary: summaryOf([superseded], STARTED, STARTED + 100), dropItems: [REQUESTS.listClients] },
+      dropping(summaryOf([superseded], STARTED, STARTED + 100), 0),
       { summary: summaryOf([CALLS.createClient, { ...CALLS.grantScope, assertions: [['Status is 201 Created', 'expected 404 to be 201']] }], STARTED + 200, STARTED + 300) },
     ]);
     expect(runOf(merged).stats.assertions).to.deep.equal({ total: 3, pending: 0, failed: 1 });
@@ -116,14 +130,14 @@ describe('merged reports: mergeSummaries', () => {
 
   it('averages the response time over the kept executions only', () => {
     const merged = mergeSummaries([
-      { summary: summaryOf([{ ...superseded, timeMs: 1000 }, { ...CALLS.grantScope, timeMs: 30 }], STARTED, STARTED + 100), dropItems: [REQUESTS.listClients] },
+      dropping(summaryOf([{ ...superseded, timeMs: 1000 }, { ...CALLS.grantScope, timeMs: 30 }], STARTED, STARTED + 100), 0),
       { summary: summaryOf([{ ...CALLS.listClients, timeMs: 10 }], STARTED + 200, STARTED + 300) },
     ]);
     expect(runOf(merged).timings.responseAverage).to.equal(20);
   });
 
   it('averages the response time as 0 when nothing is kept', () => {
-    const merged = mergeSummaries([{ summary: summaryOf([superseded], STARTED, STARTED + 100), dropItems: [REQUESTS.listClients] }]);
+    const merged = mergeSummaries([dropping(summaryOf([superseded], STARTED, STARTED + 100), 0)]);
     expect(runOf(merged).timings.responseAverage).to.equal(0);
   });
 

@@ -141,6 +141,21 @@ describe('the step runner’s pass', () => {
     expect({ settled, runs: runner.reportRuns.length, seen: server.seen }).to.deep.equal({ settled: { next: 1 }, runs: 3, seen: ['a1', 'a1', 'a2'] });
   });
 
+  it('sends a retried request again on its own while its segment’s `again` says so, then the rest of its segment', async () => {
+    server.answer('a1', { status: 500 });
+    let left = 2;
+    const repeated: Segment<Name> = { ...segment('A', { a1: { kind: 'idempotent' } }), again: { a1: async () => left-- > 0 } };
+    const settled = await runner.pass([repeated, segment('B')], go);
+    expect({ settled, runs: runner.reportRuns.length, seen: server.seen }).to.deep.equal({ settled: { next: 1 }, runs: 5, seen: ['a1', 'a1', 'a1', 'a1', 'a2'] });
+  });
+
+  it('stops repeating a request, and its segment, once a repeat fails for good', async () => {
+    server.answer('a1', { status: 500 }, { status: 200 }, { status: 404 });
+    const repeated: Segment<Name> = { ...segment('A', { a1: { kind: 'idempotent' } }), again: { a1: async () => true } };
+    await runner.pass([repeated, segment('B')], go);
+    expect({ healthy: runner.healthy, seen: server.seen }).to.deep.equal({ healthy: false, seen: ['a1', 'a1', 'a1'] });
+  });
+
   it('keeps only the last attempt of a retried request in the report, naming the one it replaced', async () => {
     server.answer('a1', { status: 500 });
     await runner.pass([segment('A', { a1: { kind: 'idempotent' } })], go);
