@@ -43,6 +43,7 @@ export const SSF_VARIABLE_NAMES = [
   'jwksUrl',
   'providerId',
   'securityEventToken',
+  'setsLeft',
   'subjectEmail',
   'runStartedAt',
   'expectedEventCount',

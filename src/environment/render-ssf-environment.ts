@@ -29,6 +29,11 @@ export interface SsfEnvironmentValues {
   providerId?: string;
   /** The SET the push request sends (a compact JWS). Secret. */
   securityEventToken?: string;
+  /**
+   * How many more SETs follow the one in `securityEventToken` through the same push request, which goes again
+   * while any do. The runner sets it before each push; default `""` (Postman: the one SET goes once).
+   */
+  setsLeft?: string;
   /** The sign-in email of the user the SETs are about: what the System Log's events must name. */
   subjectEmail: string;
   /** When the run started (ISO 8601): the System Log query's `since`. */
@@ -54,7 +59,7 @@ const TEMPLATE: PostmanEnvironmentTemplate<SsfVariableName> = {
   caller: 'renderSsfEnvironment',
   file: SSF_ENVIRONMENT_TEMPLATE_FILE,
   variableNames: SSF_VARIABLE_NAMES,
-  optional: new Set(['providerId', 'securityEventToken', 'retryOnRateLimit']),
+  optional: new Set(['providerId', 'securityEventToken', 'setsLeft', 'retryOnRateLimit']),
   // The System Log poll's counter, never a setting.
   scriptVariables: ['logPollAttemptsMade'],
   defaultName: (host) => `Okta SSF receiver (${host})`,
@@ -75,5 +80,6 @@ function checkValues(values: Record<SsfVariableName, string>): void {
   checkTimestampValue('runStartedAt', values.runStartedAt);
   for (const name of ['expectedEventCount', 'logPollAttempts', 'logPollIntervalMs'] as const) checkWholeNumberValue(name, values[name]);
   checkPollAttemptsValue(values.logPollAttempts);
+  if (values.setsLeft !== '') checkWholeNumberValue('setsLeft', values.setsLeft);
   checkBooleanValue('retryOnRateLimit', values.retryOnRateLimit);
 }

@@ -78,9 +78,9 @@ export interface VerifyResult {
   /** Risk events calls answered 429 and sent again. */
   rateLimitedCalls: number;
   /**
-   * How many Newman runs the run took: one for a Risk API run where nothing needs another attempt and the
-   * events fit one call; more after a retry (each retried request runs on its own) and one per events call
-   * after the first. The SSF flow takes one per SET besides.
+   * How many Newman runs the run took: one where nothing needs another attempt and the events fit one call
+   * (the SSF flow's push request goes again for each SET inside it); more after a retry (each retried request
+   * runs on its own, and the SETs after a retried one a run each) and one per events call after the first.
    */
   newmanRuns: number;
   /** Every request sent again, and why (429s, 5xx, lost answers), the collection's and the harness's own. */

@@ -3,13 +3,13 @@
  * second shared collection (`collections/okta-ssf-receiver.postman_collection.json`):
  *
  * 1. Register the security events provider: the run's issuer (unique to the run) and JWKS URL, then activate.
- * 2. Push security event tokens: SETs minted with jose, one Newman request each.
+ * 2. Push security event tokens: SETs minted with jose, all through the collection's one push request.
  * 3. Confirm them in the System Log (`security.events.provider.receive_event`, polled, bounded).
  * 4. Tear down: delete the provider.
  *
  * The run around the phases is run-flow.ts's, shared with the Risk API flow, and the phases (ssf-phases.ts)
- * are walked by the same loop. While all goes well that is four Newman runs: the registration, one per SET
- * (each is minted right before it goes), and the System Log check with the teardown.
+ * are walked by the same loop. While all goes well that is one Newman run: the push request goes again while
+ * `setsLeft` is above 0, and the runner mints each SET at the pause right before it goes.
  *
  * The runner generates the key (or loads `--key`), serves the JWKS on loopback for an org on this machine (or
  * checks `--jwks-url` for a real org), journals the provider before its create call is sent, and undoes it
@@ -109,6 +109,7 @@ function ssfEnvironment(open: OpenedRun, issuer: string, jwksUrl: string, subjec
     jwksUrl,
     providerId: '',
     securityEventToken: '',
+    setsLeft: '',
     subjectEmail,
     // A second of slack: the org's clock and ours may disagree by a little.
     runStartedAt: new Date(now() - 1000).toISOString(),

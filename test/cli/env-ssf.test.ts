@@ -86,6 +86,7 @@ describe('okta-risk env --flow ssf', () => {
         issuer: `${jwks.url}/okta-risk-harness/postman-${keys.kid}`,
         jwksUrl: jwks.jwksUrl,
         providerId: '',
+        setsLeft: '',
         subjectEmail: 'test.user@example.com',
         expectedEventCount: '1',
         logPollAttempts: String(DEFAULTS.logPollAttempts),

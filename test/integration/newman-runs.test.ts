@@ -3,7 +3,7 @@
  * needs another attempt, and a run more only where the runner must act between two requests that Newman
  * cannot wait for (a retry, each events call after the first, each SET).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { MAX_EVENTS_PER_CALL } from '../../src/events/risk-events.ts';
@@ -49,9 +49,48 @@ describe('the Newman runs of a verify', function () {
     expect({ exitCode: result.exitCode, newmanRuns: result.newmanRuns }).to.deep.equal({ exitCode: 0, newmanRuns: 4 });
   });
 
-  it('takes one Newman run per SET in the SSF flow, besides the registration and the System Log check with the teardown', async () => {
-    org = await startOrg();
-    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
-    expect({ exitCode: result.exitCode, newmanRuns: result.newmanRuns }).to.deep.equal({ exitCode: 0, newmanRuns: 4 });
+  describe('in the SSF flow', () => {
+    const PUSH_ROUTE = 'POST /security/api/v1/security-events';
+    /** Faults on the SET push drawn from a queue (1: no fault): a request draws for a 429, then a 500, then a lost answer, up to the first that hits. */
+    const pushFaults = (...draws: number[]) => ({ routes: [PUSH_ROUTE], rateLimitRate: 0.5, errorRate: 0.5, dropRate: 0.5, random: () => draws.shift() ?? 1 });
+    /** What the org took: every SET once, each with its own jti. */
+    const taken = (): { sets: number; jtis: number } => ({ sets: org!.emulator.store.securityEvents.length, jtis: new Set(org!.emulator.store.securityEvents.map((e) => e.jti)).size });
+
+    it('runs the whole SSF collection as one Newman run, the push request going again for each SET', async () => {
+      org = await startOrg();
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+      expect({ exitCode: result.exitCode, newmanRuns: result.newmanRuns, ...taken() }).to.deep.equal({ exitCode: 0, newmanRuns: 1, sets: 2, jtis: 2 });
+    });
+
+    it('resends a rate-limited first SET alone, pushes the second alone, and runs the System Log check with the teardown in one more run', async () => {
+      org = await startOrg({ faults: pushFaults(0) });
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+      const faults = org.emulator.faults.counts;
+      expect({ exitCode: result.exitCode, rateLimited: faults['rate-limit'], newmanRuns: result.newmanRuns, ...taken() }).to.deep.equal({ exitCode: 0, rateLimited: 1, newmanRuns: 4, sets: 2, jtis: 2 });
+    });
+
+    it('resends the second SET alone after a 500, and runs the System Log check with the teardown in one more run', async () => {
+      org = await startOrg({ faults: pushFaults(1, 1, 1, 1, 0) });
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+      const faults = org.emulator.faults.counts;
+      expect({ exitCode: result.exitCode, errors: faults.error, newmanRuns: result.newmanRuns, ...taken() }).to.deep.equal({ exitCode: 0, errors: 1, newmanRuns: 3, sets: 2, jtis: 2 });
+    });
+
+    it('resends a SET whose answer was lost as the same SET, which the org takes once', async () => {
+      // The org takes the first SET, then drops the answer: the resend is a replay of its jti, which it ignores.
+      org = await startOrg({ faults: pushFaults(1, 1, 0) });
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }));
+      const faults = org.emulator.faults.counts;
+      expect({ exitCode: result.exitCode, dropped: faults.drop, newmanRuns: result.newmanRuns, ...taken() }).to.deep.equal({ exitCode: 0, dropped: 1, newmanRuns: 4, sets: 2, jtis: 2 });
+    });
+
+    it('leaves the superseded push out of the JUnit report: the push suite holds no failure', async () => {
+      org = await startOrg({ faults: pushFaults(1, 1, 1, 1, 0) });
+      const cwd = tmp('runs-ssf-junit');
+      const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', reporters: ['junit'] }, cwd));
+      const junit = readFileSync(result.reports.find((r) => r.kind === 'junit')!.path, 'utf8');
+      const suite = /<testsuite name="Push security event tokens \/ Transmitter: API to push a Security Event Token"[^>]*>/.exec(junit)?.[0] ?? '';
+      expect({ exitCode: result.exitCode, errors: org.emulator.faults.counts.error, failures: /failures="(\d+)"/.exec(suite)?.[1] }).to.deep.equal({ exitCode: 0, errors: 1, failures: '0' });
+    });
   });
 });

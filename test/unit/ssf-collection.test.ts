@@ -1,15 +1,19 @@
 /**
  * The second shared collection, Okta's SSF receiver: its shape (Postman's v2.1.0 schema, the folder, request
  * and variable names of ssf-collection.ts, no hard-coded secret, the push sent with no credentials but the SET),
- * and its environment template and renderer. Its scripts run through Newman in test/integration/ssf-flow.test.ts.
+ * its environment template and renderer, and its push request's repeat (`setsLeft`) under Newman against a
+ * loopback server. The whole collection runs through Newman in test/integration/ssf-flow.test.ts.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Script } from 'node:vm';
 import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { SSF_COLLECTION_FILE, SSF_FOLDER_REQUESTS, SSF_FOLDERS, SSF_REQUESTS, SSF_SECRET_VARIABLES, SSF_VARIABLE_NAMES } from '../../src/collection/ssf-collection.ts';
 import { renderSsfEnvironment, SSF_ENVIRONMENT_TEMPLATE_FILE, type SsfEnvironmentValues } from '../../src/environment/render-ssf-environment.ts';
 import { SET_MEDIA_TYPE } from '../../src/okta/ssf.ts';
+import { runPhase } from '../../src/run/newman-phase.ts';
 import { harnessErrorOf } from '../helpers/errors.ts';
 
 interface Item {
@@ -187,6 +191,15 @@ describe('the SSF environment template and renderSsfEnvironment', () => {
     for (const retryOnRateLimit of ['true', 'false']) expect(rendered({ ...VALUES, retryOnRateLimit }).find((v) => v.key === 'retryOnRateLimit')?.value).to.equal(retryOnRateLimit);
   });
 
+  it('refuses a setsLeft that is no whole number, naming it', () => {
+    const error = harnessErrorOf(() => renderSsfEnvironment({ ...VALUES, setsLeft: 'two' }));
+    expect([error.setting, error.message]).to.deep.equal(['setsLeft', 'The environment value setsLeft must be a whole number written in digits; got "two".']);
+  });
+
+  it('accepts setsLeft "0", and leaves it "" by default (Postman: the push goes once)', () => {
+    expect([rendered({ ...VALUES, setsLeft: '0' }), rendered(VALUES)].map((values) => values.find((v) => v.key === 'setsLeft')?.value)).to.deep.equal(['0', '']);
+  });
+
   it('refuses a runStartedAt of timestamp shape that is no date, naming it', () => {
     const error = harnessErrorOf(() => renderSsfEnvironment({ ...VALUES, runStartedAt: '2026-13-45T12:00:00.000Z' }));
     expect([error.setting, error.message]).to.deep.equal(['runStartedAt', 'The environment value runStartedAt must be an ISO 8601 UTC timestamp; got "2026-13-45T12:00:00.000Z".']);
@@ -212,5 +225,52 @@ describe('the SSF environment template and renderSsfEnvironment', () => {
   it('leaves out the System Log poll counter a run carried', () => {
     const carried = { ...VALUES, logPollAttemptsMade: '3' } as SsfEnvironmentValues;
     expect(rendered(carried).map((v) => v.key)).to.deep.equal([...SSF_VARIABLE_NAMES]);
+  });
+});
+
+describe('the SSF collection’s push request under Newman', function () {
+  this.timeout(30_000);
+  let server: Server;
+  let base: string;
+  /** The statuses still to answer the pushes with, in order (then 202); every push is counted. */
+  let answers: number[];
+  let pushes: number;
+
+  beforeEach(async () => {
+    answers = [];
+    pushes = 0;
+    server = createServer((req, res) => {
+      req.resume();
+      pushes++;
+      const status = answers.shift() ?? 202;
+      res.writeHead(status, status === 202 ? {} : { 'content-type': 'application/json' });
+      res.end(status === 202 ? '' : JSON.stringify({ err: 'invalid_request', description: 'refused' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** The push folder alone, with this setsLeft: nobody counts it down, so an accepted push would go again for ever. */
+  const pushFolder = (setsLeft: string) =>
+    runPhase({ collection: COLLECTION, target: SSF_FOLDERS.pushSets, environment: { url: base, securityEventToken: 'a.b.c', setsLeft }, cli: false });
+
+  it('goes once when setsLeft is empty, as in Postman', async () => {
+    const run = await pushFolder('');
+    expect({ pushes, failed: run.assertions.failed }).to.deep.equal({ pushes: 1, failed: 0 });
+  });
+
+  it('goes again after an accepted push while setsLeft is above 0', async () => {
+    // The second push is refused, which ends the repeats: two pushes show the first went again.
+    answers = [202, 400];
+    const run = await pushFolder('1');
+    expect({ pushes, statuses: run.requests.map((r) => r.status) }).to.deep.equal({ pushes: 2, statuses: [202, 400] });
+  });
+
+  it('does not go again after a refused push, whatever setsLeft says', async () => {
+    answers = [400];
+    const run = await pushFolder('1');
+    expect({ pushes, failed: run.assertions.failed }).to.deep.equal({ pushes: 1, failed: 2 });
   });
 });
