@@ -44,6 +44,7 @@ const RATIO_NAMES: Record<string, string> = {
   'emulator.events.rps': 'emulator.events.ratio',
   'emulator.tokens.rps': 'emulator.tokens.ratio',
   'verify.wall.median': 'verify.vs.newman.ratio',
+  'verify.defaults.wall.median': 'verify.defaults.vs.newman.ratio',
   'emulator.heap.live.100k.calls': 'emulator.heap.100k.vs.10k.ratio',
   'help.dist.median': 'help.dist.vs.tsx.ratio',
 };
