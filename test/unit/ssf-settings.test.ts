@@ -146,7 +146,7 @@ describe('verify --flow settings', () => {
         code: 'ERR_SETTING_INVALID',
         setting: '--keep',
         message: '--keep is not offered with --flow ssf yet: the SETs a run pushes are spent (each jti once), and Postman cannot mint new ones.',
-        fix: 'leave --keep out with --flow ssf; the run registers, pushes, confirms and deletes the provider by itself.',
+        fix: "leave --keep out with --flow ssf; to go on in the Postman app, write the SSF collection's environment with okta-risk env --flow ssf (the collection registers and deletes a provider of its own, and env signs the SET Postman cannot).",
         exitCode: 2,
       });
     });
