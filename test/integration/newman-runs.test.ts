@@ -92,5 +92,17 @@ describe('the Newman runs of a verify', function () {
       const suite = /<testsuite name="Push security event tokens \/ Transmitter: API to push a Security Event Token"[^>]*>/.exec(junit)?.[0] ?? '';
       expect({ exitCode: result.exitCode, errors: org.emulator.faults.counts.error, failures: /failures="(\d+)"/.exec(suite)?.[1] }).to.deep.equal({ exitCode: 0, errors: 1, failures: '0' });
     });
+
+    it('keeps the first SET’s push in report.html when the second was retried: as many push exchanges as without a fault', async () => {
+      const pushExchanges = async (faults?: ReturnType<typeof pushFaults>): Promise<number> => {
+        org = await startOrg(faults ? { faults } : {});
+        const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', reporters: ['html'] }, tmp('runs-ssf-html')));
+        await org.close();
+        org = undefined;
+        return (readFileSync(result.reports.find((r) => r.kind === 'html')!.path, 'utf8').match(/\/security\/api\/v1\/security-events/g) ?? []).length;
+      };
+      const clean = await pushExchanges();
+      expect({ retried: await pushExchanges(pushFaults(1, 1, 1, 1, 0)), shown: clean > 0 }).to.deep.equal({ retried: clean, shown: true });
+    });
   });
 });
