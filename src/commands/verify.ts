@@ -88,7 +88,7 @@ export function makeVerifyCommand(ctx: CommandContext, run?: typeof verify) {
         .option('provider-name', { type: 'string', describe: `The provider and service app name. [default: "${DEFAULTS.providerName}"]` })
         .option('provider-id', { type: 'string', describe: 'Update this risk provider instead of the free default one.' })
         .option('action', { type: 'string', choices: [...RISK_ACTIONS], describe: `The provider action to set. [default: ${DEFAULTS.action}]` })
-        .option('events', { type: 'string', describe: "A JSON file of risk events to send. [default: the guide's sample payload]" })
+        .option('events', { type: 'string', describe: "A JSON file of risk events to send; with --flow ssf, of SET events, one events object per SET. [default: the guide's sample payload; with --flow ssf, a risk change to low and back]" })
         .option('key', { type: 'string', describe: 'A private key (JWK, JWKS or PKCS#8 PEM) for the service app. [default: a fresh RSA 2048 key]' })
         .option('reporters', { type: 'array', string: true, describe: `Reporters, from ${REPORTERS.join(', ')}. [default: ${DEFAULTS.reporters.join(' ')}]` })
         .option('reports-dir', { type: 'string', describe: `Where reports go, one folder per run. [default: ${DEFAULTS.reportsDir}]` })

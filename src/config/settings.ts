@@ -85,7 +85,10 @@ export interface VerifySettings {
   /** Update this provider rather than choosing one. */
   providerId?: string;
   action: RiskAction;
-  /** A JSON file of risk events; absent means the guide's sample payload. */
+  /**
+   * A JSON file of risk events (absent: the guide's sample payload); with `--flow ssf`, of the SETs' events
+   * (absent: the run's own two user-risk-change events; see `src/ssf/load-set-events.ts`).
+   */
   eventsFile?: string;
   /** A key file; absent means a fresh RSA 2048 key pair. */
   keyFile?: string;
@@ -277,7 +280,6 @@ export function resolveVerifySettings(sources: SettingsSources): VerifySettings 
 
 /** The risk flow's flags that mean nothing to the SSF flow: refused rather than silently ignored. */
 const RISK_ONLY_FLAGS = [
-  ['events', '--events'],
   ['action', '--action'],
   ['providerId', '--provider-id'],
   ['force', '--force'],
@@ -325,6 +327,12 @@ export interface SsfEnvironmentSettings {
  * `--client-id`, which belongs to the Risk API flow.
  */
 export function resolveSsfEnvironmentSettings(flags: VerifyFlags & { clientId?: string }, target: Extract<Target, { kind: 'org' }>, cwd: string): SsfEnvironmentSettings {
+  if (flags.events !== undefined) {
+    throw new HarnessError('ERR_SETTING_INVALID', '--events applies to verify, not to env --flow ssf: env signs the one SET the environment holds, a user-risk-change about --subject-email.', {
+      setting: '--events',
+      fix: 'leave --events out; to push the events of a file, run okta-risk verify --flow ssf --events <file>.',
+    });
+  }
   refuseRiskOnlyFlags(flags, [['clientId', '--client-id']]);
   if (flags.jwksUrl === undefined) {
     throw new HarnessError('ERR_SETTING_MISSING', 'env --flow ssf needs --jwks-url: the org fetches the transmitter\'s public key from that URL when a SET arrives, and env serves nothing once it has written the file.', {

@@ -26,6 +26,7 @@ import type { CollectionLayout } from '../run/step-runner.ts';
 import type { VerifyOptions, VerifyResult } from '../run/verify.ts';
 import { checkJwksUrl } from './check-jwks-url.ts';
 import { SSF_BODIES_HIDDEN, SSF_GUIDE_STEPS, SSF_REPORT_HEADING } from './guide-steps.ts';
+import { loadSetEvents, type LoadedSetEvents } from './load-set-events.ts';
 import { serveJwks } from './jwks-server.ts';
 import type { SetEvents } from './mint-security-event-token.ts';
 import { assertSetSigningKey } from './set-signing-key.ts';
@@ -56,6 +57,7 @@ export function verificationEvents(runId: string, email: string, nowMs: number):
 export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
   const ssf = options.settings.ssf;
   if (!ssf) throw new TypeError('verifySsf: settings.ssf is required with flow ssf');
+  let fromFile: LoadedSetEvents | undefined;
   return runFlow(options, {
     collectionFile: SSF_COLLECTION_FILE,
     layout: LAYOUT,
@@ -63,6 +65,8 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
     rateLimitedRequest: SSF_REQUESTS.pushSet,
     title: SSF_REPORT_HEADING.title,
     html: { steps: SSF_GUIDE_STEPS, bodiesHiddenReason: SSF_BODIES_HIDDEN, heading: SSF_REPORT_HEADING },
+    // A file's events are checked before the org is touched; the run's own two are made once its id is known.
+    checkInput: () => void (fromFile = options.settings.eventsFile === undefined ? undefined : loadSetEvents(options.settings.eventsFile, { subjectEmail: ssf.subjectEmail, nowMs: (options.now ?? Date.now)() })),
     checkKeys: (keys) => assertSetSigningKey(keys, options.settings.keyFile),
     async prepare(open, defer) {
       const { org, orgUrl, keys, runId, now } = open;
@@ -82,9 +86,9 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
       // Unique to the run: Okta routes SETs by issuer, and cleanup finds a provider whose create answer was lost by it.
       const issuer = `${issuerBase}/okta-risk-harness/${runId}`;
       await assertProvidersApiServed(org, orgUrl);
-      const events = verificationEvents(runId, ssf.subjectEmail, now());
+      const events = fromFile?.events ?? verificationEvents(runId, ssf.subjectEmail, now());
       return {
-        environment: ssfEnvironment(open, issuer, jwksUrl, ssf.subjectEmail, events.length),
+        environment: ssfEnvironment(open, issuer, jwksUrl, ssf.subjectEmail, fromFile?.expectedEventCount ?? events.length),
         async phases({ ctx, runner, onPhase }) {
           return {
             phases: ssfPhases({ ctx, runner, issuer, events, onPhase, log: open.log }),

@@ -55,6 +55,39 @@ describe('verify --flow ssf against the emulator', function () {
     expect(org.emulator.store.securityEventsProviders.size).to.equal(0);
   });
 
+  it('pushes the SETs of an --events file, each event as written, in one Newman run, and confirms them in the System Log', async () => {
+    const cwd = tmp('ssf-events');
+    const subject = { user: { format: 'email', email: 'admin@example.com' } };
+    const types = [
+      'https://schemas.okta.com/secevent/okta/event-type/device-risk-change',
+      'https://schemas.okta.com/secevent/okta/event-type/ip-change',
+      'https://schemas.openid.net/secevent/caep/event-type/session-revoked',
+    ];
+    writeFileSync(
+      join(cwd, 'sets.json'),
+      JSON.stringify([
+        { [types[0]!]: { subject: { ...subject, device: { format: 'opaque', id: 'laptop-1' } }, current_level: 'low', previous_level: 'none' } },
+        { [types[1]!]: { subject, current_ip_address: '203.0.113.9', previous_ip_address: '198.51.100.4' }, [types[2]!]: { subject } },
+      ]),
+    );
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', events: 'sets.json' }, cwd));
+    expect({ exitCode: result.exitCode, newmanRuns: result.newmanRuns, received: org.emulator.store.securityEvents.map((e) => e.eventType) }).to.deep.equal({ exitCode: 0, newmanRuns: 1, received: types });
+  });
+
+  it('stops with exit code 2 and ERR_EVENTS_INVALID for an --events file the contract refuses, before anything is created', async () => {
+    const cwd = tmp('ssf-events-bad');
+    writeFileSync(join(cwd, 'sets.json'), JSON.stringify([{ 'https://schemas.okta.com/secevent/okta/event-type/user-risk-change': { subject: { user: { format: 'email', email: 'admin@example.com' } }, current_level: 'severe', previous_level: 'none' } }]));
+    const requestsBefore = org.emulator.store.snapshot();
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', events: 'sets.json' }, cwd));
+    expect({ exitCode: result.exitCode, code: result.error?.code, message: result.error?.message, newmanRuns: result.newmanRuns, org: org.emulator.store.snapshot() }).to.deep.equal({
+      exitCode: 2,
+      code: 'ERR_EVENTS_INVALID',
+      message: '--events: [0] events.mediationUserRiskChangeEvent.currentRiskLevel: Not one of the allowed values.',
+      newmanRuns: 0,
+      org: requestsBefore,
+    });
+  });
+
   it('reports the SSF folders in the summary and one JUnit file', async () => {
     const cwd = tmp('ssf');
     const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf' }, cwd));

@@ -106,8 +106,17 @@ describe('env --flow ssf settings', () => {
     ]);
   });
 
+  it('refuses --events: env signs the one SET of its own', () => {
+    expect(failure({ ...COMPLETE, events: 'events.json' })).to.deep.equal({
+      code: 'ERR_SETTING_INVALID',
+      setting: '--events',
+      message: '--events applies to verify, not to env --flow ssf: env signs the one SET the environment holds, a user-risk-change about --subject-email.',
+      fix: 'leave --events out; to push the events of a file, run okta-risk verify --flow ssf --events <file>.',
+      exitCode: 2,
+    });
+  });
+
   for (const [flags, flag] of [
-    [{ events: 'events.json' }, '--events'],
     [{ action: 'log_only' }, '--action'],
     [{ clientId: '0oaaaboyxsbrWdsk81d6' }, '--client-id'],
   ] as const) {

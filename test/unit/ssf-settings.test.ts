@@ -62,6 +62,11 @@ describe('verify --flow settings', () => {
       expect({ flow: settings.flow, ssf: settings.ssf, target: settings.target }).to.deep.equal({ flow: 'ssf', ssf: { subjectEmail: EMULATOR_SUBJECT_EMAIL }, target: { kind: 'emulator' } });
     });
 
+    it('takes --events, the file of the SETs’ events, resolved against the working folder', () => {
+      const settings = resolveWith({ flow: 'ssf', events: 'sets.json' });
+      expect(settings.eventsFile?.endsWith('/sets.json')).to.equal(true);
+    });
+
     it('takes a standalone emulator on loopback with no --jwks-url or --subject-email', () => {
       expect(resolveWith({ flow: 'ssf', ...LOOPBACK_ORG }).ssf).to.deep.equal({ subjectEmail: EMULATOR_SUBJECT_EMAIL });
     });
@@ -152,7 +157,6 @@ describe('verify --flow settings', () => {
     });
 
     for (const [flags, flag] of [
-      [{ events: 'events.json' }, '--events'],
       [{ action: 'log_only' }, '--action'],
       [{ providerId: 'rkp123' }, '--provider-id'],
       [{ force: true }, '--force'],
