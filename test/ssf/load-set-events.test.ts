@@ -2,9 +2,10 @@
  * `verify --flow ssf --events <file>` (src/ssf/load-set-events.ts): a file of the transmitter's own SET
  * events, checked against the shared SSF contract with Okta's texts before anything is created.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { PACKAGE_ROOT } from '../../src/package-root.ts';
 import { checkSetEvents, loadSetEvents, MAX_SETS_PER_RUN } from '../../src/ssf/load-set-events.ts';
 import { harnessErrorOf } from '../helpers/errors.ts';
 import { tmp } from '../integration/harness.ts';
@@ -98,6 +99,13 @@ describe('verify --flow ssf --events: the SETs of a file', () => {
     expect(failure([{ [SESSION_REVOKED]: { subject: { device: { format: 'opaque', id: 'd-1' } } } }])).to.deep.equal(
       refusal(`--events: the file: has no event about the run's subject ${SUBJECT} ("subject": {"user": {"format": "email", "email": …}}); Okta logs only events about a user, so the run could confirm none.`),
     );
+  });
+
+  it('takes the README’s example file', () => {
+    const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Your own SET events'));
+    const example = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(check(JSON.parse(example)).expectedEventCount).to.equal(2);
   });
 
   it('refuses a file that is not JSON, naming it', () => {
