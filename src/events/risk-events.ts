@@ -3,7 +3,7 @@
  * contract in `src/okta/risk-events.ts` that the emulator answers with too (so a bad file is refused before
  * anything is created on the org, with the texts the org would use), and split into calls of at most 20 events.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { HarnessError } from '../errors.ts';
 import type { Cause } from '../okta/issues.ts';
 import { MAX_EVENTS_PER_CALL, riskEventCauses, type RiskEvent, type RiskEventBatch } from '../okta/risk-events.ts';
@@ -48,15 +48,39 @@ export function checkRiskEvents(payload: unknown, setting = '--events'): RiskEve
   });
 }
 
-/** Reads and checks an events file. */
-export function loadRiskEvents(file: string | undefined, setting = '--events'): RiskEvent[] {
-  if (file === undefined) return structuredClone(GUIDE_SAMPLE_EVENTS);
-  let text: string;
+/**
+ * The most an events file may hold (verify's and env's `--events`, of risk events or SET events): 16 MiB is
+ * about 100,000 risk events, a day of calls at the guide's rate limit. Our bound; `send` streams its input.
+ */
+export const MAX_EVENTS_FILE_BYTES = 16 * 1024 * 1024;
+
+/** An events file's text, read whole: ERR_FILE_UNREADABLE when it cannot be, ERR_EVENTS_INVALID when it is over the bound. */
+export function readEventsFile(file: string, setting = '--events'): string {
+  let size: number;
   try {
-    text = readFileSync(file, 'utf8');
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error('not a file');
+    size = stat.size;
   } catch {
     throw new HarnessError('ERR_FILE_UNREADABLE', `${setting} ${file} cannot be read.`, { setting, fix: `point ${setting} at a readable JSON file.` });
   }
+  if (size > MAX_EVENTS_FILE_BYTES) {
+    throw new HarnessError('ERR_EVENTS_INVALID', `${setting} ${file} is ${size.toLocaleString('en-US')} bytes; an events file may hold at most 16 MiB (${MAX_EVENTS_FILE_BYTES.toLocaleString('en-US')} bytes).`, {
+      setting,
+      fix: 'split it, or send a feed of that size with okta-risk send, which streams its input.',
+    });
+  }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new HarnessError('ERR_FILE_UNREADABLE', `${setting} ${file} cannot be read.`, { setting, fix: `point ${setting} at a readable JSON file.` });
+  }
+}
+
+/** Reads and checks an events file. */
+export function loadRiskEvents(file: string | undefined, setting = '--events'): RiskEvent[] {
+  if (file === undefined) return structuredClone(GUIDE_SAMPLE_EVENTS);
+  const text = readEventsFile(file, setting);
   let payload: unknown;
   try {
     payload = JSON.parse(text);

@@ -13,11 +13,10 @@
  * - every event that names a user names the run's subject (`--subject-email`): the collection's System Log
  *   check confirms events about that one user; an event that names no user (a device alone) is pushed and
  *   not counted, since Okta logs only events about a known user;
- * - at most {@link MAX_SETS_PER_RUN} SETs.
+ * - at most {@link MAX_SETS_PER_RUN} SETs, in a file of at most 16 MiB (`MAX_EVENTS_FILE_BYTES`).
  */
-import { readFileSync } from 'node:fs';
 import { HarnessError } from '../errors.ts';
-import { MAX_LISTED_PROBLEMS } from '../events/risk-events.ts';
+import { MAX_LISTED_PROBLEMS, readEventsFile } from '../events/risk-events.ts';
 import { EVENT_TYPES, eventProblems, eventTypeRule, subjectEmail } from '../okta/ssf.ts';
 import type { SetEvents } from './mint-security-event-token.ts';
 
@@ -50,12 +49,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 /** Reads and checks the file; HarnessError `ERR_FILE_UNREADABLE` or `ERR_EVENTS_INVALID` (exit code 2) naming the setting. */
 export function loadSetEvents(file: string, options: LoadSetEventsOptions): LoadedSetEvents {
   const setting = options.setting ?? '--events';
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new HarnessError('ERR_FILE_UNREADABLE', `${setting} ${file} cannot be read.`, { setting, fix: `point ${setting} at a readable JSON file.` });
-  }
+  const text = readEventsFile(file, setting);
   let payload: unknown;
   try {
     payload = JSON.parse(text);

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { MAX_EVENTS_FILE_BYTES } from '../../src/events/risk-events.ts';
 import { PACKAGE_ROOT } from '../../src/package-root.ts';
 import { checkSetEvents, loadSetEvents, MAX_SETS_PER_RUN } from '../../src/ssf/load-set-events.ts';
 import { harnessErrorOf } from '../helpers/errors.ts';
@@ -113,6 +114,13 @@ describe('verify --flow ssf --events: the SETs of a file', () => {
     writeFileSync(file, '[{');
     const error = harnessErrorOf(() => loadSetEvents(file, { subjectEmail: SUBJECT, nowMs: NOW_MS }));
     expect({ code: error.code, setting: error.setting, starts: error.message.startsWith(`--events ${file} is not valid JSON: `) }).to.deep.equal({ code: 'ERR_EVENTS_INVALID', setting: '--events', starts: true });
+  });
+
+  it('refuses a file over 16 MiB before reading it, as an --events file of risk events is', () => {
+    const file = join(tmp('set-events'), 'too-big.json');
+    writeFileSync(file, ' '.repeat(MAX_EVENTS_FILE_BYTES + 1));
+    const error = harnessErrorOf(() => loadSetEvents(file, { subjectEmail: SUBJECT, nowMs: NOW_MS }));
+    expect({ code: error.code, message: error.message }).to.deep.equal({ code: 'ERR_EVENTS_INVALID', message: `--events ${file} is 16,777,217 bytes; an events file may hold at most 16 MiB (16,777,216 bytes).` });
   });
 
   it('refuses a file that cannot be read, naming it', () => {

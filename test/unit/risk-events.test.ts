@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { HarnessError } from '../../src/errors.ts';
-import { batchRiskEvents, checkRiskEvents, countSignals, GUIDE_SAMPLE_EVENTS, loadRiskEvents } from '../../src/events/risk-events.ts';
+import { batchRiskEvents, checkRiskEvents, countSignals, GUIDE_SAMPLE_EVENTS, loadRiskEvents, MAX_EVENTS_FILE_BYTES } from '../../src/events/risk-events.ts';
 import { tmp } from '../integration/harness.ts';
 import { harnessErrorOf } from '../helpers/errors.ts';
 
@@ -118,6 +118,29 @@ describe('risk events input', () => {
       error = e as HarnessError;
     }
     expect(error?.code).to.equal('ERR_FILE_UNREADABLE');
+  });
+
+  it('takes a file of exactly 16 MiB (whitespace is JSON too)', () => {
+    const file = join(tmp('events'), 'big.json');
+    const body = JSON.stringify([{ subjects: [{ ip: '1.1.1.1', riskLevel: 'LOW' }] }]);
+    writeFileSync(file, body + ' '.repeat(MAX_EVENTS_FILE_BYTES - body.length));
+    expect(loadRiskEvents(file)).to.have.length(1);
+  });
+
+  it('refuses a file over 16 MiB before reading it, naming --events, with exit code 2', () => {
+    const file = join(tmp('events'), 'too-big.json');
+    writeFileSync(file, ' '.repeat(MAX_EVENTS_FILE_BYTES + 1));
+    const error = harnessErrorOf(() => loadRiskEvents(file));
+    expect({ code: error.code, setting: error.setting, message: error.message, exitCode: error.exitCode }).to.deep.equal({
+      code: 'ERR_EVENTS_INVALID',
+      setting: '--events',
+      message: `--events ${file} is 16,777,217 bytes; an events file may hold at most 16 MiB (16,777,216 bytes).`,
+      exitCode: 2,
+    });
+  });
+
+  it('refuses a folder as an events file, as unreadable', () => {
+    expect(harnessErrorOf(() => loadRiskEvents(tmp('events'))).code).to.equal('ERR_FILE_UNREADABLE');
   });
 
   it('splits events into calls of at most 20, keeping their order', () => {
