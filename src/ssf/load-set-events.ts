@@ -28,7 +28,16 @@ export interface LoadedSetEvents {
   events: SetEvents[];
   /** How many events name the run's subject: the receive events the System Log must show. */
   expectedEventCount: number;
+  /**
+   * The risk levels the file leaves behind for the subject: the last `current_level` of each risk-change
+   * event type about it, where that is not `none`. Okta keeps a level until a later SET changes it, and the
+   * run does not set it back (unlike its own pair, which ends at none).
+   */
+  leftAt: Array<{ type: string; level: string }>;
 }
+
+/** The event types that set a risk level Okta keeps (`current_level`). */
+const RISK_CHANGE_TYPES = ['user-risk-change', 'device-risk-change'];
 
 export interface LoadSetEventsOptions {
   /** The run's subject (`--subject-email`). */
@@ -69,6 +78,7 @@ export function checkSetEvents(payload: unknown, options: LoadSetEventsOptions):
   const problems: Problem[] = [];
   const events: SetEvents[] = [];
   let expectedEventCount = 0;
+  const lastLevel = new Map<string, string>();
   if (!Array.isArray(payload)) {
     problems.push({ path: 'the file', message: 'must hold a JSON array, one events object per SET' });
   } else if (payload.length === 0) {
@@ -101,7 +111,10 @@ export function checkSetEvents(payload: unknown, options: LoadSetEventsOptions):
           });
           continue;
         }
-        if (email !== undefined) expectedEventCount++;
+        if (email !== undefined) {
+          expectedEventCount++;
+          if (RISK_CHANGE_TYPES.includes(rule.name)) lastLevel.set(rule.name, claims.current_level as string);
+        }
         filled[uri] = claims;
       }
       events.push(filled);
@@ -121,5 +134,6 @@ export function checkSetEvents(payload: unknown, options: LoadSetEventsOptions):
       fix: `correct ${problems.length === 1 ? problems[0]!.path : 'those paths'} in the events file; see the README, "verify --flow ssf --events", for the format.`,
     });
   }
-  return { events, expectedEventCount };
+  const leftAt = [...lastLevel].filter(([, level]) => level !== 'none').map(([type, level]) => ({ type, level }));
+  return { events, expectedEventCount, leftAt };
 }

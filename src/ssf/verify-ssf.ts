@@ -87,6 +87,11 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
       const issuer = `${issuerBase}/okta-risk-harness/${runId}`;
       await assertProvidersApiServed(org, orgUrl);
       const events = fromFile?.events ?? verificationEvents(runId, ssf.subjectEmail, now());
+      // The embedded emulator is gone with the run; any other org keeps what the file's events set.
+      if (fromFile && fromFile.leftAt.length > 0 && options.settings.target.kind === 'org') {
+        const levels = fromFile.leftAt.map((l) => `${l.level} (${l.type})`).join(' and ');
+        open.log(`note: the --events file leaves ${ssf.subjectEmail} at risk ${levels} on ${orgUrl}: Okta keeps a level until a later SET changes it, and verify does not set it back.\n`);
+      }
       return {
         environment: ssfEnvironment(open, issuer, jwksUrl, ssf.subjectEmail, fromFile?.expectedEventCount ?? events.length),
         async phases({ ctx, runner, onPhase }) {

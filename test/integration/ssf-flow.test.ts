@@ -3,11 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { generateProviderKeyPair } from '../../src/keys/index.ts';
+import { resolveVerifySettings } from '../../src/config/settings.ts';
 import { formatSummary } from '../../src/run/summary.ts';
+import { verify } from '../../src/run/verify.ts';
+import { USER_RISK_CHANGE } from '../../src/ssf/signal-events.ts';
 import { serveJwks } from '../../src/ssf/jwks-server.ts';
 import { SSF_GUIDE_STEPS } from '../../src/ssf/guide-steps.ts';
 import { startOrg, type TestOrg } from '../helpers/emulator.ts';
-import { filesBelow, settingsFor, tmp, verifyAgainst } from './harness.ts';
+import { filesBelow, settingsFor, sink, tmp, verifyAgainst } from './harness.ts';
 
 describe('verify --flow ssf against the emulator', function () {
   this.timeout(60_000);
@@ -72,6 +75,26 @@ describe('verify --flow ssf against the emulator', function () {
     );
     const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', events: 'sets.json' }, cwd));
     expect({ exitCode: result.exitCode, newmanRuns: result.newmanRuns, received: org.emulator.store.securityEvents.map((e) => e.eventType) }).to.deep.equal({ exitCode: 0, newmanRuns: 1, received: types });
+  });
+
+  it('says on stderr, before it pushes, which risk levels an --events file leaves the subject at on an org that outlives the run', async () => {
+    const cwd = tmp('ssf-events-left');
+    writeFileSync(join(cwd, 'sets.json'), JSON.stringify([{ [USER_RISK_CHANGE]: { subject: { user: { format: 'email', email: 'admin@example.com' } }, current_level: 'high', previous_level: 'none' } }]));
+    const err = sink();
+    const result = await verifyAgainst(org, settingsFor(org, { flow: 'ssf', events: 'sets.json' }, cwd), { streams: { out: sink(), err } });
+    expect({ exitCode: result.exitCode, notes: err.text.split('\n').filter((line) => line.startsWith('note: ')) }).to.deep.equal({
+      exitCode: 0,
+      notes: [`note: the --events file leaves admin@example.com at risk high (user-risk-change) on ${org.url}: Okta keeps a level until a later SET changes it, and verify does not set it back.`],
+    });
+  });
+
+  it('says nothing of levels left behind against the embedded emulator, which is gone with the run', async () => {
+    const cwd = tmp('ssf-events-embedded');
+    writeFileSync(join(cwd, 'sets.json'), JSON.stringify([{ [USER_RISK_CHANGE]: { subject: { user: { format: 'email', email: 'admin@example.com' } }, current_level: 'high', previous_level: 'none' } }]));
+    const settings = resolveVerifySettings({ flags: { flow: 'ssf', emulator: true, events: 'sets.json', reporters: ['junit'], reportsDir: join(cwd, 'reports'), workDir: join(cwd, '.runs') }, env: {}, cwd });
+    const err = sink();
+    const result = await verify({ settings, streams: { out: sink(), err } });
+    expect({ exitCode: result.exitCode, notes: err.text.split('\n').filter((line) => line.startsWith('note: ')) }).to.deep.equal({ exitCode: 0, notes: [] });
   });
 
   it('stops with exit code 2 and ERR_EVENTS_INVALID for an --events file the contract refuses, before anything is created', async () => {

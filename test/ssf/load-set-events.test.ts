@@ -28,7 +28,19 @@ const refusal = (message: string) => ({ code: 'ERR_EVENTS_INVALID', setting: '--
 describe('verify --flow ssf --events: the SETs of a file', () => {
   it('takes each element as one SET’s events, in order, and counts the events about the subject', () => {
     const sessionRevoked = { [SESSION_REVOKED]: { subject: user(), event_timestamp: 1765022400 } };
-    expect(check([deviceRisk(), sessionRevoked])).to.deep.equal({ events: [deviceRisk(), sessionRevoked], expectedEventCount: 2 });
+    expect(check([deviceRisk(), sessionRevoked])).to.deep.include({ events: [deviceRisk(), sessionRevoked], expectedEventCount: 2 });
+  });
+
+  it('names the risk levels the file leaves the subject at: the last of each risk-change type, unless none', () => {
+    const userRisk = (current: string) => ({ [USER_RISK]: { subject: user(), current_level: current, previous_level: 'none' } });
+    expect(check([userRisk('high'), deviceRisk({ current_level: 'medium' }), userRisk('low')]).leftAt).to.deep.equal([
+      { type: 'user-risk-change', level: 'low' },
+      { type: 'device-risk-change', level: 'medium' },
+    ]);
+  });
+
+  it('names no level left behind when each risk change ends at none', () => {
+    expect(check([deviceRisk(), deviceRisk({ current_level: 'none', previous_level: 'low' })]).leftAt).to.deep.equal([]);
   });
 
   it('counts every event of a SET that holds several', () => {
