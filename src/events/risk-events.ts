@@ -54,8 +54,20 @@ export function checkRiskEvents(payload: unknown, setting = '--events'): RiskEve
  */
 export const MAX_EVENTS_FILE_BYTES = 16 * 1024 * 1024;
 
-/** An events file's text, read whole: ERR_FILE_UNREADABLE when it cannot be, ERR_EVENTS_INVALID when it is over the bound. */
-export function readEventsFile(file: string, setting = '--events'): string {
+/**
+ * An events file, read whole and parsed: ERR_FILE_UNREADABLE when it cannot be read, ERR_EVENTS_INVALID when
+ * it is over the bound or not JSON (`shape` says in the fix line what the file should hold).
+ */
+export function readEventsJson(file: string, setting: string, shape: string): unknown {
+  const text = readEventsFile(file, setting);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HarnessError('ERR_EVENTS_INVALID', `${setting} ${file} is not valid JSON: ${(error as Error).message}.`, { setting, fix: `fix the JSON syntax (${shape}).` });
+  }
+}
+
+function readEventsFile(file: string, setting: string): string {
   let size: number;
   try {
     const stat = statSync(file);
@@ -80,17 +92,7 @@ export function readEventsFile(file: string, setting = '--events'): string {
 /** Reads and checks an events file. */
 export function loadRiskEvents(file: string | undefined, setting = '--events'): RiskEvent[] {
   if (file === undefined) return structuredClone(GUIDE_SAMPLE_EVENTS);
-  const text = readEventsFile(file, setting);
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch (error) {
-    throw new HarnessError('ERR_EVENTS_INVALID', `${setting} ${file} is not valid JSON: ${(error as Error).message}.`, {
-      setting,
-      fix: 'fix the JSON syntax (a JSON array of risk events, as in the guide).',
-    });
-  }
-  return checkRiskEvents(payload, setting);
+  return checkRiskEvents(readEventsJson(file, setting, 'a JSON array of risk events, as in the guide'), setting);
 }
 
 /** Splits events into call bodies of at most 20 events, in order. */

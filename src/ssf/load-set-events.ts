@@ -16,7 +16,7 @@
  * - at most {@link MAX_SETS_PER_RUN} SETs, in a file of at most 16 MiB (`MAX_EVENTS_FILE_BYTES`).
  */
 import { HarnessError } from '../errors.ts';
-import { MAX_LISTED_PROBLEMS, readEventsFile } from '../events/risk-events.ts';
+import { MAX_LISTED_PROBLEMS, readEventsJson } from '../events/risk-events.ts';
 import { EVENT_TYPES, eventProblems, eventTypeRule, subjectEmail } from '../okta/ssf.ts';
 import type { SetEvents } from './mint-security-event-token.ts';
 
@@ -58,17 +58,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 /** Reads and checks the file; HarnessError `ERR_FILE_UNREADABLE` or `ERR_EVENTS_INVALID` (exit code 2) naming the setting. */
 export function loadSetEvents(file: string, options: LoadSetEventsOptions): LoadedSetEvents {
   const setting = options.setting ?? '--events';
-  const text = readEventsFile(file, setting);
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch (error) {
-    throw new HarnessError('ERR_EVENTS_INVALID', `${setting} ${file} is not valid JSON: ${(error as Error).message}.`, {
-      setting,
-      fix: 'fix the JSON syntax (a JSON array with one events object per SET; see the README, "verify --flow ssf --events").',
-    });
-  }
-  return checkSetEvents(payload, options);
+  return checkSetEvents(readEventsJson(file, setting, 'a JSON array with one events object per SET; see the README, "verify --flow ssf --events"'), options);
 }
 
 /** Checks a parsed file; see {@link loadSetEvents}. */
