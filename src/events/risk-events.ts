@@ -68,13 +68,14 @@ export function readEventsJson(file: string, setting: string, shape: string): un
 }
 
 function readEventsFile(file: string, setting: string): string {
+  const unreadable = (): HarnessError => new HarnessError('ERR_FILE_UNREADABLE', `${setting} ${file} cannot be read.`, { setting, fix: `point ${setting} at a readable JSON file.` });
   let size: number;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) throw new Error('not a file');
+    if (!stat.isFile()) throw unreadable();
     size = stat.size;
   } catch {
-    throw new HarnessError('ERR_FILE_UNREADABLE', `${setting} ${file} cannot be read.`, { setting, fix: `point ${setting} at a readable JSON file.` });
+    throw unreadable();
   }
   if (size > MAX_EVENTS_FILE_BYTES) {
     throw new HarnessError('ERR_EVENTS_INVALID', `${setting} ${file} is ${size.toLocaleString('en-US')} bytes; an events file may hold at most 16 MiB (${MAX_EVENTS_FILE_BYTES.toLocaleString('en-US')} bytes).`, {
@@ -85,7 +86,7 @@ function readEventsFile(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch {
-    throw new HarnessError('ERR_FILE_UNREADABLE', `${setting} ${file} cannot be read.`, { setting, fix: `point ${setting} at a readable JSON file.` });
+    throw unreadable();
   }
 }
 

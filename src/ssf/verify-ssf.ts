@@ -3,7 +3,8 @@
  * second shared collection (`collections/okta-ssf-receiver.postman_collection.json`):
  *
  * 1. Register the security events provider: the run's issuer (unique to the run) and JWKS URL, then activate.
- * 2. Push security event tokens: SETs minted with jose, all through the collection's one push request.
+ * 2. Push security event tokens: SETs minted with jose (the run's two, or one per element of an `--events`
+ *    file, load-set-events.ts), all through the collection's one push request.
  * 3. Confirm them in the System Log (`security.events.provider.receive_event`, polled, bounded).
  * 4. Tear down: delete the provider.
  *
