@@ -39,7 +39,7 @@ export function appBody(org: Org, app: AppRecord): Record<string, unknown> {
     signOnMode: 'OPENID_CONNECT',
     credentials: {
       userNameTemplate: { template: '${source.login}', type: 'BUILT_IN' },
-      signing: { kid: org.keys.publicJwk.kid },
+      signing: { kid: org.signingKey.kid },
       // The secret is never shown here, even for secret-based clients: DCR showed it once, on create.
       oauthClient: { autoKeyRotation: true, client_id: app.id, token_endpoint_auth_method },
     },

@@ -42,8 +42,10 @@ async function verifyAccessToken(token: string, org: Org): Promise<AccessTokenCl
   if (!cache) verified.set(org, (cache = new Map()));
   let claims = cache.get(token);
   if (!claims) {
+    // Outside the try: a key that could not be made is the org's fault (a 500), not the token's.
+    const { publicKey } = await org.signingKey.keys();
     try {
-      const { payload } = await jwtVerify(token, org.keys.publicKey, {
+      const { payload } = await jwtVerify(token, publicKey, {
         algorithms: ['RS256'],
         issuer: org.orgUrl,
         audience: org.orgUrl,

@@ -12,7 +12,7 @@ import { OktaApiError } from './errors.ts';
 import { answerClientError, continueUnlessOversized, DEFAULT_LINGER, errorReply, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
 import { Faults, type FaultOptions } from './faults.ts';
 import { requestId } from './ids.ts';
-import { createOrgKeys, type OrgKeys } from './keys.ts';
+import { OrgSigningKey } from './keys.ts';
 import type { Org, OrgSettings } from './org.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { OrgStore } from './store.ts';
@@ -31,7 +31,7 @@ import { tokenRoutes } from './token.ts';
 export { ManualClock, systemClock, type Clock } from './clock.ts';
 export { seededRandom, type FaultOptions } from './faults.ts';
 export type { OrgStore } from './store.ts';
-export { createOrgKeys, type OrgKeys } from './keys.ts';
+export { createOrgKeys, OrgSigningKey, type OrgKeys } from './keys.ts';
 
 export interface EmulatorOptions {
   /** The admin API token accepted as `Authorization: SSWS <token>`. Default: a fresh random token. */
@@ -76,11 +76,12 @@ export interface EmulatorOptions {
    */
   dpopByDefault?: boolean;
   /**
-   * The org's signing key, or a promise of it (made with `createOrgKeys()`). Default: a new RS256 key made by
-   * `buildEmulator`. A caller that knows early that it will build an emulator starts the key first, so that its
-   * generation on libuv's thread pool overlaps the caller's other start-up work.
+   * The org's signing key. Default: a new RS256 key, started at build; the build does not wait for it (only
+   * the first access token and `/oauth2/v1/keys` do). A caller that would rather the key's generation came
+   * later passes `new OrgSigningKey()` and calls its `start()` when it suits (at the latest, the first token
+   * request starts it); `OrgSigningKey.of(keys)` passes a key made already.
    */
-  orgKeys?: OrgKeys | Promise<OrgKeys>;
+  orgKey?: OrgSigningKey;
   /**
    * Serve the SSF receiver (the Security Events Providers API and the SET push). Default true. `false` is an
    * org without Identity Threat Protection: its paths are unknown (404), as the Risk APIs' are on a current org.
@@ -149,7 +150,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     throw new TypeError(`orgUrl must be a scheme and host with no path or trailing slash, got ${options.orgUrl}`);
   }
   const apiToken = options.apiToken ?? '00' + randomBytes(30).toString('base64url');
-  const keys = await (options.orgKeys ?? createOrgKeys());
+  const signingKey = options.orgKey ?? new OrgSigningKey().start();
   const store = new OrgStore(clock);
   const rateLimits = new RateLimiter(clock);
   let orgUrl = options.orgUrl;
@@ -163,7 +164,7 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
     store,
     clock,
     apiToken,
-    keys,
+    signingKey,
     rateLimits,
     settings,
     get orgUrl(): string {

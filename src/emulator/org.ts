@@ -1,7 +1,7 @@
 /** What every handler is given: the org's state, clock, keys, limits and settings. */
 import type { Clock } from './clock.ts';
 import type { FetchLimits } from './outbound.ts';
-import type { OrgKeys } from './keys.ts';
+import type { OrgSigningKey } from './keys.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { OrgStore } from './store.ts';
 
@@ -27,7 +27,8 @@ export interface Org {
   readonly apiToken: string;
   /** `https://example.okta.com`-style base URL, no trailing slash; the issuer and audience of org tokens. */
   readonly orgUrl: string;
-  readonly keys: OrgKeys;
+  /** The org authorization server's signing key (keys.ts): its kid at once, the pair when it is made. */
+  readonly signingKey: OrgSigningKey;
   readonly rateLimits: RateLimiter;
   readonly settings: OrgSettings;
 }

@@ -154,13 +154,15 @@ function clientActor(app: AppRecord | undefined): LogActor {
 }
 
 async function issueAccessToken(org: Org, app: AppRecord, scopes: string[], jkt: string | undefined): Promise<{ token: string; jti: string; exp: number }> {
+  // First: a key still being made is waited for before the token's times are taken.
+  const { privateKey } = await org.signingKey.keys();
   const iat = epochSeconds(org.clock);
   const exp = iat + ACCESS_TOKEN_LIFETIME_SECONDS;
   const jti = accessTokenJti();
   const cnf = jkt === undefined ? {} : { cnf: { jkt } };
   const token = await new SignJWT({ ver: 1, jti, iss: org.orgUrl, aud: org.orgUrl, sub: app.id, iat, exp, cid: app.id, scp: scopes, ...cnf })
-    .setProtectedHeader({ kid: org.keys.publicJwk.kid, alg: 'RS256' })
-    .sign(org.keys.privateKey);
+    .setProtectedHeader({ kid: org.signingKey.kid, alg: 'RS256' })
+    .sign(privateKey);
   org.store.tokenCutoffs.noteIssued(app.id, scopes, iat, jti);
   return { token, jti, exp };
 }
@@ -272,9 +274,9 @@ function metadataHandler(req: EmulatorRequest, org: Org): Reply {
   return { status: 200, body: metadata(org) };
 }
 
-function keysHandler(_req: EmulatorRequest, org: Org): Reply {
+async function keysHandler(_req: EmulatorRequest, org: Org): Promise<Reply> {
   // Okta documents Cache-Control on this endpoint; the org key never rotates during a run.
-  return { status: 200, headers: { 'cache-control': 'max-age=86400, must-revalidate' }, body: { keys: [org.keys.publicJwk] } };
+  return { status: 200, headers: { 'cache-control': 'max-age=86400, must-revalidate' }, body: { keys: [(await org.signingKey.keys()).publicJwk] } };
 }
 
 export const tokenRoutes: Route[] = [

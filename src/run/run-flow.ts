@@ -13,7 +13,7 @@ import { COLLECTION_FILE } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
 // The emulator's module is loaded only for a run against it (startableEmulator); its key module needs only jose.
 import type { Emulator } from '../emulator/index.ts';
-import { createOrgKeys, type OrgKeys } from '../emulator/keys.ts';
+import { OrgSigningKey } from '../emulator/keys.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
 import { generateProviderKeyPair, loadKeyPair, type ProviderKeyPair } from '../keys/index.ts';
 import { undoJournal, type CleanupReport } from '../org/cleanup.ts';
@@ -112,19 +112,18 @@ export async function runFlow<K extends string, Id extends string, F extends str
     });
   try {
     flow.checkInput?.();
-    // Key generation runs on libuv's thread pool: the provider's key and the embedded org's signing key start
-    // in the same tick, before Newman's synchronous module loading holds the main thread for ~600 ms. Started
-    // later (inside buildEmulator, once the emulator's modules load), the org key would still be generating
-    // after Newman had loaded, and the run would wait for it.
-    const orgKeys = settings.target.kind === 'emulator' ? createOrgKeys() : undefined;
-    // Settled by buildEmulator; a rejection before then (if another start-up part fails first) is not unhandled.
-    orgKeys?.catch(() => undefined);
+    // The provider's key is made on libuv's thread pool while Newman's synchronous module loading holds the
+    // main thread. The embedded org's signing key waits until that start-up is over: nothing needs it before
+    // the first token request, several requests into the run, and made at once it competed with the start-up
+    // for the CPU (on 2 cores, the provider's key, the org's and the main thread: ~4 % of the whole run).
+    const orgKey = settings.target.kind === 'emulator' ? new OrgSigningKey() : undefined;
     const [keys, collection, built] = await Promise.all([
       settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
       loadCollection(flow.collectionFile),
-      orgKeys ? startableEmulator(settings, orgKeys) : undefined,
+      orgKey ? startableEmulator(settings, orgKey) : undefined,
       loadNewman(),
     ]);
+    orgKey?.start();
     if (built) closers.push(() => built.close());
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
     flow.checkKeys?.(keys);
@@ -210,12 +209,12 @@ export async function openOrg(
 }
 
 /**
- * The embedded emulator, built (not listening yet), its module loaded only for a run that uses it. `orgKeys`:
- * the org's signing key when the caller started it already (default: buildEmulator makes one).
+ * The embedded emulator, built (not listening yet), its module loaded only for a run that uses it. `orgKey`:
+ * the org's signing key, for a caller that chooses when it is made (default: buildEmulator starts one).
  */
-export async function startableEmulator(settings: VerifySettings, orgKeys?: OrgKeys | Promise<OrgKeys>): Promise<Emulator> {
+export async function startableEmulator(settings: VerifySettings, orgKey?: OrgSigningKey): Promise<Emulator> {
   const { buildEmulator } = await import('../emulator/index.ts');
-  return buildEmulator({ eventsRateLimit: settings.eventsRateLimit, ...(orgKeys && { orgKeys }) });
+  return buildEmulator({ eventsRateLimit: settings.eventsRateLimit, ...(orgKey && { orgKey }) });
 }
 
 /** How many 429s the org gave `request` over the whole run. */

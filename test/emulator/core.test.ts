@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { buildEmulator, createOrgKeys, seededRandom, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { buildEmulator, createOrgKeys, OrgSigningKey, seededRandom, type EmulatorOptions, type OrgKeys } from '../../src/emulator/index.ts';
 import { MANAGEMENT_ERRORS, OAUTH_ERRORS } from '../../src/emulator/errors.ts';
-import { call, startOrg, type TestOrg } from '../helpers/emulator.ts';
+import { call, putServiceApp, startOrg, type TestOrg } from '../helpers/emulator.ts';
 
 const catalog = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/catalogs/${name}`, import.meta.url), 'utf8')) as { errors: Array<Record<string, unknown>> };
 
@@ -151,22 +151,64 @@ describe('the org signing key', () => {
     expect(a[0]).to.not.equal(b[0]);
   });
 
-  it('is the key given as orgKeys, served at /oauth2/v1/keys', async () => {
+  it('names its key with an opaque 43-character base64url kid, as Okta does', async () => {
+    const [kid] = await servedKids();
+    expect(kid).to.match(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('is the key given with OrgSigningKey.of, served at /oauth2/v1/keys', async () => {
     const keys = await createOrgKeys();
-    expect(await servedKids({ orgKeys: keys })).to.deep.equal([keys.publicJwk.kid]);
+    expect(await servedKids({ orgKey: OrgSigningKey.of(keys) })).to.deep.equal([keys.publicJwk.kid]);
   });
 
-  it('is awaited when orgKeys is a promise of the key', async () => {
-    const pending = createOrgKeys();
-    const kids = await servedKids({ orgKeys: pending });
-    expect(kids).to.deep.equal([(await pending).publicJwk.kid]);
+  it('does not start making a given key at build', async () => {
+    const key = new OrgSigningKey();
+    const org = await startOrg({ orgKey: key });
+    await org.close();
+    expect(key.started).to.equal(false);
   });
 
-  it('fails the build with the error of an orgKeys promise that rejects', async () => {
-    const failure = new Error('no entropy');
-    let error: unknown;
-    await buildEmulator({ orgKeys: Promise.reject(failure) }).catch((e: unknown) => (error = e));
-    expect(error).to.equal(failure);
+  it("names a key not made yet in an app's credentials.signing.kid", async () => {
+    const key = new OrgSigningKey();
+    const org = await startOrg({ orgKey: key });
+    try {
+      putServiceApp(org, '0oa1keynotmadeyet0x7');
+      const res = await call(org, 'GET', '/api/v1/apps/0oa1keynotmadeyet0x7');
+      expect(res.status).to.equal(200);
+      expect(res.body.credentials.signing).to.deep.equal({ kid: key.kid });
+      expect(key.started).to.equal(false);
+    } finally {
+      await org.close();
+    }
+  });
+
+  it('makes a key nobody started at its first use, under the kid it had', async () => {
+    const key = new OrgSigningKey();
+    expect(await servedKids({ orgKey: key })).to.deep.equal([key.kid]);
+    expect(key.started).to.equal(true);
+  });
+
+  it('makes the pair once, however many ask for it at once', async () => {
+    const key = new OrgSigningKey();
+    const [a, b, c] = await Promise.all([key.keys(), key.start().keys(), key.keys()]);
+    expect(a).to.equal(b);
+    expect(b).to.equal(c);
+  });
+
+  it('answers /oauth2/v1/keys with 500 E0000009 when the key cannot be made', async () => {
+    class UnmakeableKey extends OrgSigningKey {
+      override keys(): Promise<OrgKeys> {
+        return Promise.reject(new Error('no entropy'));
+      }
+    }
+    const org = await startOrg({ orgKey: new UnmakeableKey() });
+    try {
+      const res = await call(org, 'GET', '/oauth2/v1/keys');
+      expect(res.status).to.equal(500);
+      expect(res.body).to.deep.include({ errorCode: 'E0000009', errorSummary: 'Internal Server Error', errorLink: 'E0000000' });
+    } finally {
+      await org.close();
+    }
   });
 });
 

@@ -121,12 +121,12 @@ describe('org authorization server token endpoint', () => {
       const token = (await withAssertion()).body.access_token as string;
       const keys = await call(org, 'GET', '/oauth2/v1/keys', { auth: null });
       const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(keys.body), { currentDate: new Date(START) });
-      expect(protectedHeader).to.deep.equal({ kid: org.emulator.org.keys.publicJwk.kid, alg: 'RS256' });
+      expect(protectedHeader).to.deep.equal({ kid: org.emulator.org.signingKey.kid, alg: 'RS256' });
     });
 
     it('puts ver, an AT. jti, iss and aud = org URL, a one-hour exp, cid, scp and sub = client id in the token, and no uid', async () => {
       const token = (await withAssertion(undefined, 'okta.riskEvents.manage okta.logs.read')).body.access_token as string;
-      const { payload } = await jwtVerify(token, org.emulator.org.keys.publicKey, { currentDate: new Date(START) });
+      const { payload } = await jwtVerify(token, (await org.emulator.org.signingKey.keys()).publicKey, { currentDate: new Date(START) });
       const iat = START / 1000;
       expect(payload).to.deep.equal({
         ver: 1,
@@ -854,7 +854,7 @@ describe('org authorization server keys and metadata', () => {
   it('serves the org signing key at /oauth2/v1/keys without authentication', async () => {
     const res = await call(org, 'GET', '/oauth2/v1/keys', { auth: null });
     expect(res.status).to.equal(200);
-    expect(res.body).to.deep.equal({ keys: [org.emulator.org.keys.publicJwk] });
+    expect(res.body).to.deep.equal({ keys: [(await org.emulator.org.signingKey.keys()).publicJwk] });
     expect(res.body.keys[0]).to.not.have.property('d');
     assertMatchesSpec('oauth', 'GET', '/oauth2/v1/keys', 200, res.body);
   });

@@ -184,7 +184,7 @@ export async function startTappedOrg(options: EmulatorOptions = {}): Promise<Tes
 export async function orgAccessToken(org: TestOrg, clientId: string, scopes: string[]): Promise<string> {
   const { SignJWT } = await import('jose');
   const { randomBytes } = await import('node:crypto');
-  const { keys } = org.emulator.org;
+  const keys = await org.emulator.org.signingKey.keys();
   const iat = Math.floor(org.clock.now() / 1000);
   return new SignJWT({ ver: 1, jti: `AT.${randomBytes(32).toString('base64url')}`, cid: clientId, scp: scopes })
     .setProtectedHeader({ alg: 'RS256', kid: keys.publicJwk.kid })
