@@ -21,7 +21,7 @@ export interface VerifyProfile {
   importCliMs: number;
   /** Importing the `newman` package alone (part of the above; plain newman pays it too). */
   importNewmanMs: number;
-  /** Median of a few RSA 2048 key pair generations (verify makes two per run: the provider's and the org's). */
+  /** Median of a few RSA 2048 key pair generations (verify makes two per run: the provider's during start-up, the org's once start-up is over). */
   keyGenerationMs: number;
   /** Time this script spent on its own measurements (the key generations), not part of a verify run. */
   ownMs: number;

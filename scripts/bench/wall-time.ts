@@ -328,7 +328,7 @@ export async function profileVerify(options: {
     row('', 'verify', 'plain newman', ''),
     row('process start', ms(profile.processStartMs), ms(nodeStart), "verify: node + bin/okta-risk.js's build check; newman: node -e 0"),
     row('loading modules', ms(profile.importCliMs), ms(newmanModules), `verify: src/cli.ts's graph and Newman (${ms(profile.importNewmanMs)}), which verify loads while its keys are generated; newman: newman --version - node -e 0`),
-    row('set-up before the first request', ms(setupMs), '-', `2 RSA 2048 key pairs generated at once (provider + emulator org AS, ~${ms(profile.keyGenerationMs)} each alone), emulator, reachability, provider choice`),
+    row('set-up before the first request', ms(setupMs), '-', `the provider's RSA 2048 key pair (~${ms(profile.keyGenerationMs)} alone; the emulator org's is made once start-up is over, during the first requests), emulator, reachability, provider choice`),
     row('newman.run', `${ms(runsMs)} (${profile.newmanRuns.length})`, `${ms(options.newmanRunMs)} (1)`, `verify ${requests} requests, plain newman 13 (its token request twice); verify's runs cost ~${ms(perRun)} each: ${profile.newmanRuns.map((r) => `${r.requests}:${r.ms.toFixed(0)}`).join(' ')}`),
     row('between runs', ms(betweenMs), '-', 'journal writes, assertion minting, org checks'),
     row('after the last run', ms(profile.afterLastRunMs), '-', 'journal check and the merged junit + htmlextra reports (plain newman writes the same reports inside its one run)'),
