@@ -64,6 +64,11 @@ export interface PreparedFlow<K extends string, Id extends string, F extends str
 /** What differs between the two flows. */
 export interface FlowDefinition<K extends string, Id extends string, F extends string, R extends string> {
   collectionFile: string;
+  /**
+   * Whether the collection gets access tokens from the org. Against the embedded emulator, the org's signing
+   * key is then made as soon as the run's start-up is over; otherwise only if something asks for it.
+   */
+  orgTokens: boolean;
   layout: CollectionLayout<F, R>;
   /** Requests whose answers carry a secret in their body: the reports leave the body out. */
   secretBodyRequests: readonly R[];
@@ -115,15 +120,16 @@ export async function runFlow<K extends string, Id extends string, F extends str
     // The provider's key is made on libuv's thread pool while Newman's synchronous module loading holds the
     // main thread. The embedded org's signing key waits until that start-up is over: nothing needs it before
     // the first token request, several requests into the run, and made at once it competed with the start-up
-    // for the CPU (on 2 cores, the provider's key, the org's and the main thread: ~4 % of the whole run).
-    const orgKey = settings.target.kind === 'emulator' ? new OrgSigningKey() : undefined;
+    // for the CPU (on 2 cores, the provider's key, the org's and the main thread: ~4 % of the whole run). A
+    // flow that gets no tokens (SSF: SETs are signed by the transmitter) never makes it.
+    const orgKey = settings.target.kind === 'emulator' ? (options.orgKey ?? new OrgSigningKey()) : undefined;
     const [keys, collection, built] = await Promise.all([
       settings.keyFile ? loadKeyPair(settings.keyFile) : generateProviderKeyPair(),
       loadCollection(flow.collectionFile),
       orgKey ? startableEmulator(settings, orgKey) : undefined,
       loadNewman(),
     ]);
-    orgKey?.start();
+    if (flow.orgTokens) orgKey?.start();
     if (built) closers.push(() => built.close());
     redactor.addPrivateJwk(keys.privateJwk as Record<string, unknown>);
     flow.checkKeys?.(keys);

@@ -17,6 +17,7 @@ import type { EnvironmentValues } from '../environment/render-environment.ts';
 import { writeSecretFile } from '../environment/write-secret-file.ts';
 import type { ExitCode, HarnessError } from '../errors.ts';
 import { countSignals, loadRiskEvents, type RiskEvent } from '../events/risk-events.ts';
+import type { OrgSigningKey } from '../emulator/keys.ts';
 import type { CleanupReport } from '../org/cleanup.ts';
 import { keptKeyPath } from '../state/journal.ts';
 import { DpopSession, type DpopMode } from './dpop-session.ts';
@@ -48,6 +49,11 @@ export interface VerifyOptions {
   onPhase?: (phase: PhaseId | SsfPhaseId) => void | Promise<void>;
   /** The System Log check's bound. Default 10 attempts, 1 s apart. */
   logPoll?: { attempts: number; intervalMs: number };
+  /**
+   * The embedded emulator's signing key, not made yet (a `new OrgSigningKey()`). Default: a new one. The run
+   * starts it when its start-up is over if the flow gets tokens; tests pass their own to see when it is made.
+   */
+  orgKey?: OrgSigningKey;
 }
 
 export type { PhaseReport, RequestReport } from './step-runner.ts';
@@ -102,6 +108,7 @@ function riskApiFlow(settings: VerifySettings): FlowDefinition<VariableName, Pha
   let events: RiskEvent[] = [];
   return {
     collectionFile: COLLECTION_FILE,
+    orgTokens: true,
     layout: RISK_API_LAYOUT,
     secretBodyRequests: [REQUESTS.getAccessToken],
     rateLimitedRequest: REQUESTS.sendRiskEvents,

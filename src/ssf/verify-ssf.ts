@@ -61,6 +61,8 @@ export async function verifySsf(options: VerifyOptions): Promise<VerifyResult> {
   let fromFile: LoadedSetEvents | undefined;
   return runFlow(options, {
     collectionFile: SSF_COLLECTION_FILE,
+    // SETs are signed by the transmitter's key and pushed without a token.
+    orgTokens: false,
     layout: LAYOUT,
     secretBodyRequests: [SSF_REQUESTS.pushSet],
     rateLimitedRequest: SSF_REQUESTS.pushSet,
