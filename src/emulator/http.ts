@@ -365,6 +365,11 @@ export function sendReply(res: ServerResponse, reply: Reply, headOnly = false): 
   res.end(headOnly ? undefined : payload);
 }
 
+/** Whether a handler threw one of Okta's own answers (a refusal), not an unexpected error. */
+export function isOktaAnswer(error: unknown): boolean {
+  return error instanceof OktaApiError || error instanceof OAuthError;
+}
+
 /** Turns anything a handler threw into Okta's answer; an unexpected error is a 500 E0000009, never a stack trace. */
 export function errorReply(error: unknown): Reply {
   if (error instanceof OktaApiError) return { status: error.status, body: error.body(), headers: error.headers };

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { OktaApiError } from './errors.ts';
-import { answerClientError, continueUnlessOversized, DEFAULT_LINGER, errorReply, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
+import { answerClientError, continueUnlessOversized, DEFAULT_LINGER, errorReply, isOktaAnswer, lingeringClose, Router, sendReply, toEmulatorRequest, UnreadRequest, type LingerLimits, type Reply } from './http.ts';
 import { Faults, type FaultOptions } from './faults.ts';
 import { requestId } from './ids.ts';
 import { OrgSigningKey } from './keys.ts';
@@ -60,8 +60,9 @@ export interface EmulatorOptions {
   /** Sign-in emails of users besides the super admin (`admin@example.com`), whom a SET may name. */
   users?: string[];
   /**
-   * Told of every unexpected error in the reply path (answered as Okta's 500 E0000009). Default: one line on
-   * stderr with the request id and the error's message (never a request's headers or body).
+   * Told of every unexpected error, in a handler or in the reply path (answered as Okta's 500 E0000009; Okta's
+   * own refusals are not errors). Default: one line on stderr with the request id and the error's message
+   * (never a request's headers or body).
    */
   onError?: (error: unknown, requestId: string) => void;
   /**
@@ -218,6 +219,8 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
       else if (charging === 'route') limitHeaders = rateLimits.charge(bucket, settings.managementRateLimit);
       reply = await found.route.handler(request, org);
     } catch (error) {
+      // Okta's refusals are answers; anything else is a bug of the org's, answered 500 and reported.
+      if (!isOktaAnswer(error)) report(error, request.requestId);
       reply = errorReply(error);
     }
     reply.headers = { ...limitHeaders, ...rateLimits.headersOf(request), ...reply.headers };
@@ -235,12 +238,16 @@ export async function buildEmulator(options: EmulatorOptions = {}): Promise<Emul
    * 500 E0000009 with a request id when nothing was sent yet, or a closed connection when it was; the
    * process keeps serving either way.
    */
-  function failed(req: IncomingMessage, res: ServerResponse, error: unknown, id: string): void {
+  function report(error: unknown, id: string): void {
     try {
       onError(error, id);
     } catch {
       // A failing logger must not end the process either.
     }
+  }
+
+  function failed(req: IncomingMessage, res: ServerResponse, error: unknown, id: string): void {
+    report(error, id);
     try {
       if (res.headersSent) return void req.socket.destroy();
       const reply = errorReply(new Error('unexpected'));

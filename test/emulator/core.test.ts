@@ -195,17 +195,19 @@ describe('the org signing key', () => {
     expect(b).to.equal(c);
   });
 
-  it('answers /oauth2/v1/keys with 500 E0000009 when the key cannot be made', async () => {
+  it('answers /oauth2/v1/keys with 500 E0000009 when the key cannot be made, and reports why with the request id', async () => {
     class UnmakeableKey extends OrgSigningKey {
       override keys(): Promise<OrgKeys> {
         return Promise.reject(new Error('no entropy'));
       }
     }
-    const org = await startOrg({ orgKey: new UnmakeableKey() });
+    const logged: Array<{ message: string; id: string }> = [];
+    const org = await startOrg({ orgKey: new UnmakeableKey(), onError: (error, id) => void logged.push({ message: (error as Error).message, id }) });
     try {
       const res = await call(org, 'GET', '/oauth2/v1/keys');
       expect(res.status).to.equal(500);
       expect(res.body).to.deep.include({ errorCode: 'E0000009', errorSummary: 'Internal Server Error', errorLink: 'E0000000' });
+      expect(logged).to.deep.equal([{ message: 'no entropy', id: res.headers.get('x-okta-request-id') }]);
     } finally {
       await org.close();
     }

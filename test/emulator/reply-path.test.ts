@@ -58,6 +58,12 @@ describe('emulator reply path', () => {
     expect(logged).to.deep.equal([{ message: 'write failed', id: res.headers.get('x-okta-request-id') }]);
   });
 
+  it("reports none of Okta's own refusals (a 401 E0000011 for a wrong token, a 404 E0000007)", async () => {
+    const wrongToken = await fetch(url + '/api/v1/risk/providers', { headers: { authorization: 'SSWS not-the-token' } });
+    const unknownApp = await fetch(url + '/api/v1/apps/0oanosuchapp0000000', { headers: { authorization: `SSWS ${emulator.apiToken}` } });
+    expect([wrongToken.status, unknownApp.status, logged]).to.deep.equal([401, 404, []]);
+  });
+
   it('answers the next request as usual after a write threw', async () => {
     failWrites = 1;
     await get();
