@@ -44,7 +44,7 @@ export class OrgSigningKey {
     this.kid = kid;
   }
 
-  /** A key made already, or being made, by the caller; its `kid` is the pair's. */
+  /** A pair the caller made already (`createOrgKeys()`); its `kid` is the pair's. */
   static of(keys: OrgKeys): OrgSigningKey {
     const key = new OrgSigningKey(keys.publicJwk.kid);
     key.#keys = Promise.resolve(keys);

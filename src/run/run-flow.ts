@@ -11,7 +11,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COLLECTION_FILE } from '../collection/collection.ts';
 import type { VerifySettings } from '../config/settings.ts';
-// The emulator's module is loaded only for a run against it (startableEmulator); its key module needs only jose.
+// The emulator's module is loaded only for a run against it (startableEmulator); its key module needs only jose
+// and node:crypto.
 import type { Emulator } from '../emulator/index.ts';
 import { OrgSigningKey } from '../emulator/keys.ts';
 import { EXIT_CODES, exitCodeOf, HarnessError, type ExitCode } from '../errors.ts';
